@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { parseSiteConfig } from '../shared/config.ts';
+import { createEdgeSite } from './create-edge-site.ts';
+
+function config() {
+  const r = parseSiteConfig({ site: 'test', dataDir: '/nonexistent', api: { port: 0 }, mqtt: { port: 0 } });
+  if (!r.ok) throw new Error(r.diagnostics.join('; '));
+  return r.config;
+}
+
+describe('edge site composition', () => {
+  it('serves health and metrics, and answers unknown routes with an OpenStack 404', async () => {
+    const site = await createEdgeSite({ config: config(), dbPath: ':memory:' });
+    const health = await site.app.request('/healthz');
+    expect(health.status).toBe(200);
+    expect(health.headers.get('x-openstack-request-id')).toMatch(/^req-/);
+    const missing = await site.app.request('/compute/v2.1/nope');
+    expect(missing.status).toBe(404);
+    const metrics = await site.app.request('/metrics');
+    expect(await metrics.text()).toContain('brume_http_requests_total');
+    await site.stop();
+  });
+});

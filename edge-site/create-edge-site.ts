@@ -1,0 +1,134 @@
+import { type ServerType, serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { SiteConfig } from '../shared/config.ts';
+import type { CatalogStore } from '../shared/ports/catalog-store.ts';
+import { type Clock, systemClock } from '../shared/ports/clock.ts';
+import { type IdSource, systemIds } from '../shared/ports/ids.ts';
+import { type Logger, silentLogger } from '../shared/ports/logger.ts';
+import type { AppEnv } from './api/env.ts';
+import { errorBody, errorResponse, notFoundResponse } from './api/errors.ts';
+import { requestContext } from './api/middleware/request-context.ts';
+import { createCompute } from './compute/index.ts';
+import { sqliteCatalogStore } from './db/catalog-store.ts';
+import { openDatabase, type SiteDatabase } from './db/client.ts';
+import { migrateDatabase } from './db/migrate.ts';
+import { createFleet } from './fleet/index.ts';
+import { createIdentity } from './identity/index.ts';
+import { createImage } from './image/index.ts';
+import { createNetwork } from './network/index.ts';
+import { createMetrics } from './ops/metrics.ts';
+import { opsRoutes } from './ops/routes.ts';
+import type { Fleet, IdentityService, Placement, SiteDeps, SiteModule } from './services.ts';
+
+/** Everything a site can be given; only `config` is required (production defaults for the rest). */
+export interface EdgeSiteOptions {
+  config: SiteConfig;
+  clock?: Clock;
+  ids?: IdSource;
+  log?: Logger;
+  /** Replaces the SQLite catalog (federation passes its replicated store). */
+  catalog?: (db: SiteDatabase) => Promise<CatalogStore>;
+  /** SQLite path; default `<dataDir>/site.db`. `:memory:` for tests. */
+  dbPath?: string;
+}
+
+/** A running (or ready-to-run) edge site. */
+export interface EdgeSite {
+  readonly config: SiteConfig;
+  readonly app: Hono<AppEnv>;
+  readonly deps: SiteDeps;
+  readonly identity: IdentityService;
+  readonly fleet: Fleet;
+  readonly placement: Placement;
+  /** The MQTT URL agents connect to (the embedded broker's, or the external one). */
+  readonly mqttUrl: string;
+  /** Base URL once listening (`config.api.publicUrl` or the bound address). */
+  url: string;
+  /** Starts background work and listens on `config.api.host:port` (port 0 picks one). */
+  listen(): Promise<string>;
+  /** Stops accepting, finishes in-flight requests, stops modules, closes the database. */
+  stop(): Promise<void>;
+}
+
+/** The composition root: builds a site from its config and ports. */
+export async function createEdgeSite(options: EdgeSiteOptions): Promise<EdgeSite> {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? systemIds(() => clock.now());
+  const log = (options.log ?? silentLogger).child({ site: config.site });
+  const db = await openDatabase(options.dbPath ?? `${config.dataDir}/site.db`);
+  await migrateDatabase(db);
+  const catalog = options.catalog ? await options.catalog(db) : await sqliteCatalogStore(db, clock);
+  const metrics = createMetrics();
+  const deps: SiteDeps = { config, clock, ids, log, db, catalog, metrics };
+
+  const identity = await createIdentity(deps);
+  const fleet = await createFleet(deps);
+  const image = await createImage(deps, { identity });
+  const network = await createNetwork(deps, { identity });
+  const compute = await createCompute(deps, {
+    identity,
+    image,
+    network,
+    fleet: fleet.fleet,
+    placement: fleet.placement,
+  });
+  const modules: SiteModule[] = [identity, fleet, image, network, compute];
+
+  const app = new Hono<AppEnv>();
+  app.use(requestContext({ log, metrics, clock, ids }));
+  const limit = bodyLimit({
+    maxSize: config.api.maxBodyBytes,
+    onError: (c) => c.json(errorBody(c.get('service') ?? 'brume', 413, 'Request is too large.'), 413),
+  });
+  // Image uploads stream large bodies; every other route is capped.
+  app.use(async (c, next) => (/\/file$|\/stage$/.test(c.req.path) ? next() : limit(c, next)));
+  app.route('/', opsRoutes(deps, fleet.fleet));
+  app.route('/compute', compute.app);
+  app.route('/image', image.app);
+  app.route('/network', network.app);
+  app.route('/', identity.app);
+  app.notFound(notFoundResponse);
+  app.onError(errorResponse);
+
+  let server: ServerType | undefined;
+  const site: EdgeSite = {
+    config,
+    app,
+    deps,
+    identity,
+    fleet: fleet.fleet,
+    placement: fleet.placement,
+    mqttUrl: fleet.mqttUrl,
+    url: config.api.publicUrl ?? `http://${config.api.host}:${config.api.port}`,
+    async listen() {
+      for (const m of modules) await m.start?.();
+      const port = await new Promise<number>((resolve, reject) => {
+        const s = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) =>
+          resolve(info.port),
+        );
+        s.once('error', reject);
+        server = s;
+      });
+      site.url = config.api.publicUrl ?? `http://${config.api.host}:${port}`;
+      log.info({ url: site.url }, 'site listening');
+      return site.url;
+    },
+    async stop() {
+      const s = server;
+      if (s) {
+        await new Promise<void>((resolve) => {
+          s.close(() => resolve());
+          // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
+          if ('closeIdleConnections' in s) s.closeIdleConnections();
+        });
+      }
+      for (const m of [...modules].reverse()) await m.stop?.();
+      await catalog.close();
+      db.close();
+      log.info('site stopped');
+    },
+  };
+  return site;
+}

@@ -1,0 +1,171 @@
+/**
+ * The seams between a site's modules. Each module is built by a factory taking {@link SiteDeps} plus the services
+ * it uses, and returns its Hono sub-app and the service it offers. `create-edge-site.ts` wires them.
+ */
+import type { Hono } from 'hono';
+import type { SiteConfig } from '../shared/config.ts';
+import type { CatalogStore } from '../shared/ports/catalog-store.ts';
+import type { Clock } from '../shared/ports/clock.ts';
+import type { IdSource } from '../shared/ports/ids.ts';
+import type { Logger } from '../shared/ports/logger.ts';
+import type { AgentCommand, HostInventory, InstanceInfo } from '../shared/schemas/agent-protocol.ts';
+import type { Image } from '../shared/schemas/catalog/index.ts';
+import type { AppEnv, AuthContext } from './api/env.ts';
+import type { TokenValidator } from './api/middleware/auth.ts';
+import type { SiteDatabase } from './db/client.ts';
+import type { Metrics } from './ops/metrics.ts';
+
+/** What every module receives. */
+export interface SiteDeps {
+  config: SiteConfig;
+  clock: Clock;
+  ids: IdSource;
+  log: Logger;
+  db: SiteDatabase;
+  catalog: CatalogStore;
+  metrics: Metrics;
+}
+
+/** A module's HTTP face and lifecycle. */
+export interface SiteModule {
+  /** Routes, mounted by the composition root at the module's prefix. */
+  readonly app: Hono<AppEnv>;
+  start?(): Promise<void>;
+  /** Stops background work; in-flight requests have already finished. */
+  stop?(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- identity
+
+/** Identity as other modules use it. */
+export interface IdentityService {
+  readonly tokens: TokenValidator;
+  /** Creates the default domain, roles, admin project/user/assignment and catalog entries if missing. */
+  bootstrap(input: {
+    adminUser: string;
+    adminPassword: string;
+    adminProject: string;
+    publicUrl: string;
+  }): Promise<void>;
+}
+
+// ---------------------------------------------------------------- image
+
+/** Images as compute uses them. */
+export interface ImageService {
+  /** The image if `auth` may boot it (visibility, membership, active); throws a BrumeError otherwise. */
+  getForBoot(auth: AuthContext, imageId: string): Image;
+  /** URL from which an agent of this site downloads the image's bytes (authenticated by a site-internal token). */
+  fileUrl(imageId: string): string;
+}
+
+// ---------------------------------------------------------------- network
+
+/** A port bound to a server, as compute shows it in `addresses`. */
+export interface ServerPort {
+  portId: string;
+  networkId: string;
+  networkName: string;
+  macAddress: string;
+  fixedIps: Array<{
+    ipAddress: string;
+    subnetId: string;
+    version: 4 | 6;
+    prefixLength: number;
+    gateway: string | null;
+  }>;
+}
+
+/** What a server asks of the network: Nova's `networks` field. */
+export type NetworkRequest = 'auto' | 'none' | Array<{ uuid?: string; port?: string; fixed_ip?: string; tag?: string }>;
+
+/** Ports as compute uses them. */
+export interface NetworkService {
+  /**
+   * Creates (or binds existing) ports for a server. `auto` uses the one network visible to the project (its own,
+   * else a shared one) and is a 400 when there are several; `none` binds nothing. All-or-nothing.
+   */
+  allocateForServer(auth: AuthContext, serverId: string, request: NetworkRequest, host: string): Promise<ServerPort[]>;
+  /** Ports bound to a server (empty when none). */
+  portsOfServer(serverId: string): Promise<ServerPort[]>;
+  /** Deletes ports created for the server and unbinds pre-existing ones. Idempotent. */
+  releaseForServer(serverId: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------- fleet (agents) and placement
+
+/** A host as the site knows it from its agent. */
+export interface HostState {
+  /** The host name (Nova's `host`, `hypervisor_hostname`). */
+  id: string;
+  /** Stable numeric id for os-hypervisors / os-services (v2.1 shows integers). */
+  numericId: number;
+  /** `up` while the agent is connected and heartbeating. */
+  state: 'up' | 'down';
+  enabled: boolean;
+  disabledReason: string | null;
+  availabilityZone: string;
+  inventory: HostInventory;
+  /** Milliseconds since epoch. */
+  lastSeen: number;
+  /** Brume's record of the agent's boot id; a change means it restarted. */
+  bootId: string | null;
+}
+
+/** Events the fleet reports. */
+export type FleetEvent =
+  | { type: 'instance'; host: string; instance: InstanceInfo; deleted: boolean }
+  | { type: 'host'; host: HostState }
+  /** After an agent (re)connects: every VM it has. Compute reconciles against its records. */
+  | { type: 'inventory'; host: string; instances: InstanceInfo[] };
+
+/** The site's hosts and the bus to their agents. */
+export interface Fleet {
+  hosts(): readonly HostState[];
+  host(id: string): HostState | undefined;
+  setEnabled(id: string, enabled: boolean, reason?: string | null): Promise<HostState>;
+  /**
+   * Sends a command and resolves with the agent's result. Idempotent by `requestId` (default: a new id). Rejects
+   * with a BrumeError: the agent's error, `fleet.host_down` (unavailable), or `fleet.command_timeout` (timeout).
+   */
+  send<R = unknown>(host: string, command: AgentCommand, opts?: { requestId?: string; timeoutMs?: number }): Promise<R>;
+  subscribe(listener: (event: FleetEvent) => void): () => void;
+}
+
+/** What a server needs from a host. */
+export interface ClaimRequest {
+  consumerId: string;
+  projectId: string;
+  vcpus: number;
+  memoryMiB: number;
+  diskGiB: number;
+  availabilityZone?: string;
+  /** Image properties for the ImagePropertiesFilter (hw_architecture, hypervisor_type, …). */
+  imageProperties?: Record<string, string>;
+  /** Server-group policy, when the server is in a group. */
+  group?: { policy: 'affinity' | 'anti-affinity' | 'soft-affinity' | 'soft-anti-affinity'; memberHosts: string[] };
+  /** Hosts not to use (retries). */
+  ignoreHosts?: string[];
+  /** Force a host (admin `availability_zone: "nova:host"`). */
+  forceHost?: string;
+}
+
+/** Usage of one host by allocations. */
+export interface HostUsage {
+  vcpus: number;
+  memoryMiB: number;
+  diskGiB: number;
+  instances: number;
+}
+
+/**
+ * Placement: claims capacity on a host atomically (pure scheduler over a snapshot + a serialized claim), so that
+ * concurrent creates never over-commit a host.
+ */
+export interface Placement {
+  /** Chooses a host and records the allocation; throws `scheduler.no_valid_host` (with reasons) when none fits. */
+  claim(req: ClaimRequest): Promise<{ host: string }>;
+  /** Frees a consumer's allocation. Idempotent. */
+  release(consumerId: string): Promise<void>;
+  usage(host: string): HostUsage;
+}

@@ -1,0 +1,136 @@
+/**
+ * Configuration: raw (file/env) -> schema -> fully defaulted config + diagnostics (workers-sdk's pattern). Only the
+ * CLI (`edge-site/cli.ts`, `site-agent/cli.ts`) reads files and the environment; everything else takes these objects.
+ */
+import { z } from 'zod';
+
+const name = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes, starting with a letter');
+
+/** Every option of a site, with its default. */
+export const siteConfigSchema = z.object({
+  /** This site's name; also its region id unless `region` is given. */
+  site: name.default('site1'),
+  /** Keystone region id of this site (what `OS_REGION_NAME` must say). Default: the site name. */
+  region: z.string().min(1).optional(),
+  /** Folder for the SQLite file, image store, keys. */
+  dataDir: z.string().default('./.brume/site1'),
+  api: z
+    .object({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(5000),
+      /** URL clients reach the API at; default `http://host:port`. */
+      publicUrl: z.string().url().optional(),
+      /** Largest JSON request body in bytes (image uploads are not limited by this). */
+      maxBodyBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(1024 * 1024),
+    })
+    .default({ host: '127.0.0.1', port: 5000, maxBodyBytes: 1024 * 1024 }),
+  mqtt: z
+    .object({
+      /** An external broker (e.g. `mqtt://127.0.0.1:1883`); when absent the site embeds aedes. */
+      url: z.string().optional(),
+      /** Where the embedded broker listens. Port 0 picks a free one. */
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(1883),
+      username: z.string().optional(),
+      password: z.string().optional(),
+    })
+    .default({ host: '127.0.0.1', port: 1883 }),
+  bootstrap: z
+    .object({
+      adminUser: z.string().default('admin'),
+      /** Generated (and printed once, then kept in the data folder) when not given. */
+      adminPassword: z.string().optional(),
+      adminProject: z.string().default('admin'),
+    })
+    .default({ adminUser: 'admin', adminProject: 'admin' }),
+  tokens: z
+    .object({
+      /** Token lifetime. */
+      ttlSeconds: z.number().int().positive().default(3600),
+      alg: z.enum(['EdDSA', 'ES256']).default('EdDSA'),
+    })
+    .default({ ttlSeconds: 3600, alg: 'EdDSA' }),
+  scheduler: z
+    .object({
+      cpuAllocationRatio: z.number().positive().default(16),
+      ramAllocationRatio: z.number().positive().default(1.5),
+      diskAllocationRatio: z.number().positive().default(1),
+      /** `spread` places on the host with most free RAM (Nova's default weigher); `pack` the least. */
+      ramWeigher: z.enum(['spread', 'pack']).default('spread'),
+    })
+    .default({ cpuAllocationRatio: 16, ramAllocationRatio: 1.5, diskAllocationRatio: 1, ramWeigher: 'spread' }),
+  agents: z
+    .object({
+      heartbeatSeconds: z.number().positive().default(5),
+      /** An agent silent for this long is down (its last will also marks it down at once). */
+      deadAfterSeconds: z.number().positive().default(30),
+      /** How long a command waits for an agent's reply. */
+      commandTimeoutSeconds: z.number().positive().default(120),
+    })
+    .default({ heartbeatSeconds: 5, deadAfterSeconds: 30, commandTimeoutSeconds: 120 }),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+/** A site's fully defaulted configuration. */
+export type SiteConfig = z.infer<typeof siteConfigSchema> & { region: string };
+
+/** Every option of a site agent, with its default. */
+export const agentConfigSchema = z.object({
+  /** The site this agent belongs to (topic namespace). */
+  site: name.default('site1'),
+  /** This host's name, unique within the site. */
+  host: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/)
+    .default('host1'),
+  mqttUrl: z.string().default('mqtt://127.0.0.1:1883'),
+  mqttUsername: z.string().optional(),
+  mqttPassword: z.string().optional(),
+  availabilityZone: z.string().default('nova'),
+  dataDir: z.string().default('./.brume/site1/agent-host1'),
+  heartbeatSeconds: z.number().positive().default(5),
+  driver: z.enum(['fake', 'qemu']).default('fake'),
+  /** Fake driver: the host it pretends to be, and injected delays/failures. */
+  fake: z
+    .object({
+      vcpus: z.number().int().positive().default(8),
+      memoryMiB: z.number().int().positive().default(16384),
+      diskGiB: z.number().int().positive().default(200),
+      spawnDelayMs: z.number().int().min(0).default(50),
+      actionDelayMs: z.number().int().min(0).default(10),
+      /** Fraction (0..1) of spawns that fail. */
+      spawnFailureRate: z.number().min(0).max(1).default(0),
+    })
+    .default({ vcpus: 8, memoryMiB: 16384, diskGiB: 200, spawnDelayMs: 50, actionDelayMs: 10, spawnFailureRate: 0 }),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+/** A site agent's fully defaulted configuration. */
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+/** Result of parsing raw config: the config, or the list of what is wrong with it. */
+export type Parsed<T> = { ok: true; config: T } | { ok: false; diagnostics: string[] };
+
+function diagnostics(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+}
+
+/** Validates and defaults a site's raw configuration. */
+export function parseSiteConfig(raw: unknown): Parsed<SiteConfig> {
+  const r = siteConfigSchema.safeParse(raw ?? {});
+  if (!r.success) return { ok: false, diagnostics: diagnostics(r.error) };
+  return { ok: true, config: { ...r.data, region: r.data.region ?? r.data.site } };
+}
+
+/** Validates and defaults an agent's raw configuration. */
+export function parseAgentConfig(raw: unknown): Parsed<AgentConfig> {
+  const r = agentConfigSchema.safeParse(raw ?? {});
+  if (!r.success) return { ok: false, diagnostics: diagnostics(r.error) };
+  return { ok: true, config: r.data };
+}

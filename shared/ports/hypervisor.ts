@@ -1,0 +1,37 @@
+import type { HostInventory, InstanceInfo, InstanceSpec } from '../schemas/agent-protocol.ts';
+
+/**
+ * A hypervisor as the site agent drives it (Nomad-narrow, not Nova-wide). Implementations: `fake` (memory, delays,
+ * failure injection) and `qemu` (real VMs). All pass `shared/testing/run-hypervisor-contract.ts`.
+ *
+ * Failure semantics:
+ * - `spawn` either returns a running VM or throws and leaves nothing behind; spawning an id that already exists
+ *   returns its current info (idempotent);
+ * - `destroy` of a missing VM succeeds;
+ * - `stop` of a stopped VM and `start` of a running one succeed without effect;
+ * - operations on a missing VM throw a BrumeError with code `hypervisor.instance_not_found` (kind not_found);
+ * - an operation invalid in the current state throws code `hypervisor.invalid_state` (kind conflict);
+ * - `recover()` rebuilds the driver's view from what exists on the host after an agent restart.
+ */
+export interface HypervisorDriver {
+  /** `fake`, `qemu`, … (shown as Nova's hypervisor_type). */
+  readonly type: string;
+  inventory(): Promise<HostInventory>;
+  /** All VMs this driver knows of on the host (after `recover`, including those from before a restart). */
+  list(): Promise<InstanceInfo[]>;
+  recover(): Promise<InstanceInfo[]>;
+  spawn(spec: InstanceSpec): Promise<InstanceInfo>;
+  inspect(id: string): Promise<InstanceInfo>;
+  stop(id: string): Promise<InstanceInfo>;
+  start(id: string): Promise<InstanceInfo>;
+  reboot(id: string, hard: boolean): Promise<InstanceInfo>;
+  pause(id: string): Promise<InstanceInfo>;
+  unpause(id: string): Promise<InstanceInfo>;
+  suspend(id: string): Promise<InstanceInfo>;
+  resume(id: string): Promise<InstanceInfo>;
+  destroy(id: string): Promise<void>;
+  /** The serial console log, last `lines` lines when given. */
+  consoleLog(id: string, lines?: number): Promise<string>;
+  /** Releases resources held by the driver itself (not the VMs). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,118 @@
+/**
+ * The site <-> agent protocol over MQTT (version 1; fields are only ever added). Topics, under `brume/v1/<site>/`:
+ * - `agents/<host>/status`  agent -> site, retained; `state: 'offline'` is the agent's last will.
+ * - `agents/<host>/events`  agent -> site, QoS 1: instance state changes, heartbeats.
+ * - `agents/<host>/cmd`     site -> agent, QoS 1, persistent session: {@link CommandEnvelope}.
+ * - `agents/<host>/reply`   agent -> site, QoS 1: {@link ReplyEnvelope}, one per request id (re-sent on duplicates).
+ */
+import type { WireError } from '../errors.ts';
+
+/** Power state as Nova reports it (`OS-EXT-STS:power_state` numbers are derived from this). */
+export type PowerState = 'nostate' | 'running' | 'paused' | 'shutdown' | 'crashed' | 'suspended';
+
+/** A NIC the hypervisor plugs into the VM. */
+export interface InstancePort {
+  id: string;
+  networkId: string;
+  mac: string;
+  /** IPv4/IPv6 addresses with prefix length, e.g. `10.0.0.5/24`. */
+  ips: string[];
+  gateway?: string | null;
+  mtu?: number;
+}
+
+/** Everything an agent needs to create a VM; the agent never calls back into the site's API for it. */
+export interface InstanceSpec {
+  id: string;
+  name: string;
+  hostname: string;
+  projectId: string;
+  vcpus: number;
+  memoryMiB: number;
+  diskGiB: number;
+  image: {
+    id: string;
+    diskFormat: string | null;
+    size: number | null;
+    /** sha512 hex (Glance's os_hash_value). */
+    hash: string | null;
+    /** Where the agent downloads the bytes (the site's Glance `/file` URL). */
+    url?: string;
+  } | null;
+  ports: InstancePort[];
+  /** Base64, as Nova receives it. */
+  userData?: string | null;
+  /** SSH public keys by name. */
+  publicKeys?: Record<string, string>;
+  metadata?: Record<string, string>;
+  availabilityZone?: string;
+  configDrive?: boolean;
+}
+
+/** What a driver knows about one VM. */
+export interface InstanceInfo {
+  id: string;
+  powerState: PowerState;
+  /** Milliseconds since epoch when the driver last observed it. */
+  observedAt: number;
+}
+
+/** What a host offers. */
+export interface HostInventory {
+  vcpus: number;
+  memoryMiB: number;
+  diskGiB: number;
+  hypervisorType: string;
+  hypervisorVersion: number;
+  cpuInfo?: string;
+}
+
+/** A command from site to agent. Idempotent: the same `requestId` is executed at most once. */
+export type AgentCommand =
+  | { op: 'spawn'; spec: InstanceSpec }
+  | { op: 'reboot'; instanceId: string; hard: boolean }
+  | { op: 'console'; instanceId: string; lines?: number }
+  | {
+      op: 'stop' | 'start' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'destroy' | 'inspect';
+      instanceId: string;
+    }
+  | { op: 'list' };
+
+export interface CommandEnvelope {
+  v: 1;
+  requestId: string;
+  command: AgentCommand;
+  sentAt: number;
+}
+
+export type ReplyEnvelope =
+  | { v: 1; requestId: string; ok: true; result: unknown }
+  | { v: 1; requestId: string; ok: false; error: WireError };
+
+/** Retained status of an agent (its last will publishes `state: 'offline'`). */
+export interface AgentStatus {
+  v: 1;
+  host: string;
+  state: 'online' | 'offline';
+  inventory?: HostInventory;
+  availabilityZone?: string;
+  /** Agent process start time: a change means the agent restarted and must be reconciled. */
+  bootId?: string;
+  at: number;
+}
+
+export type AgentEvent =
+  | { v: 1; type: 'heartbeat'; host: string; at: number; instances: InstanceInfo[] }
+  | { v: 1; type: 'instance'; host: string; at: number; instance: InstanceInfo; deleted?: boolean };
+
+/** MQTT topic names; one place so site and agent never disagree. */
+export const topics = {
+  status: (site: string, host: string) => `brume/v1/${site}/agents/${host}/status`,
+  events: (site: string, host: string) => `brume/v1/${site}/agents/${host}/events`,
+  cmd: (site: string, host: string) => `brume/v1/${site}/agents/${host}/cmd`,
+  reply: (site: string, host: string) => `brume/v1/${site}/agents/${host}/reply`,
+  /** Wildcard subscriptions the site uses. */
+  allStatus: (site: string) => `brume/v1/${site}/agents/+/status`,
+  allEvents: (site: string) => `brume/v1/${site}/agents/+/events`,
+  allReplies: (site: string) => `brume/v1/${site}/agents/+/reply`,
+};
