@@ -1,0 +1,219 @@
+/**
+ * The `brume` command line. Only this file (and site-agent/cli.ts) reads the environment and config files.
+ *
+ *   brume up    [--data-dir ./.brume] [--port 5000] [--host 127.0.0.1] [--mqtt-url URL] [--mqtt-port 1883]
+ *               [--agents 2] [--site site1]
+ *       A whole local site: API + embedded MQTT broker + N agent processes (fake driver), in the foreground.
+ *   brume site  --config FILE     one site (JSON or YAML; see shared/config.ts for every option and default)
+ *   brume agent --config FILE     one site agent (see site-agent/cli.ts)
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { parse as parseYaml } from 'yaml';
+import { parseSiteConfig, type SiteConfig } from '../shared/config.ts';
+import { systemIds, toHex } from '../shared/ports/ids.ts';
+import { seedDefaultFlavors } from './compute/index.ts';
+import { createEdgeSite, type EdgeSite } from './create-edge-site.ts';
+
+const repoRoot = resolve(import.meta.dirname, '..');
+
+function fail(message: string, code = 2): never {
+  console.error(`brume: ${message}`);
+  process.exit(code);
+}
+
+function readConfigFile(path: string): unknown {
+  if (!existsSync(path)) fail(`config file ${path} does not exist`);
+  const text = readFileSync(path, 'utf8');
+  try {
+    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    fail(`config file ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${String(err)}`);
+  }
+}
+
+function siteConfigOrExit(raw: unknown): SiteConfig {
+  const parsed = parseSiteConfig(raw);
+  if (!parsed.ok) fail(`invalid site configuration:\n  ${parsed.diagnostics.join('\n  ')}`);
+  return parsed.config;
+}
+
+/** The admin password: from the environment, else the one kept in the data folder, else a new one (kept 0600). */
+function adminPassword(config: SiteConfig): { password: string; generated: boolean } {
+  const fromEnv = process.env.BRUME_ADMIN_PASSWORD ?? config.bootstrap.adminPassword;
+  if (fromEnv) return { password: fromEnv, generated: false };
+  const file = join(config.dataDir, 'admin-password');
+  if (existsSync(file)) return { password: readFileSync(file, 'utf8').trim(), generated: false };
+  mkdirSync(config.dataDir, { recursive: true });
+  const password = toHex(systemIds().bytes(12));
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return { password, generated: true };
+}
+
+function logger(config: SiteConfig) {
+  const level = process.env.BRUME_LOG_LEVEL ?? (config.logLevel === 'info' ? 'warn' : config.logLevel);
+  return pino({ level, base: { service: 'brume-site' } }, pino.destination(2));
+}
+
+/** Starts a site from its config, bootstraps identity and flavors; returns it listening. */
+async function startSite(config: SiteConfig): Promise<{ site: EdgeSite; password: string; generated: boolean }> {
+  const site = await createEdgeSite({ config, log: logger(config) });
+  let url: string;
+  try {
+    url = await site.listen();
+  } catch (err) {
+    await site.stop();
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') fail(`port ${config.api.port} on ${config.api.host} is in use (choose --port)`);
+    throw err;
+  }
+  const { password, generated } = adminPassword(config);
+  await site.identity.bootstrap({
+    adminUser: config.bootstrap.adminUser,
+    adminPassword: password,
+    adminProject: config.bootstrap.adminProject,
+    publicUrl: url,
+  });
+  await seedDefaultFlavors(site.deps.catalog, site.deps.clock);
+  return { site, password, generated };
+}
+
+function exportBlock(site: EdgeSite, password: string): string {
+  const c = site.config;
+  return [
+    `export OS_AUTH_URL=${site.url}/v3`,
+    `export OS_IDENTITY_API_VERSION=3`,
+    `export OS_USERNAME=${c.bootstrap.adminUser}`,
+    `export OS_PASSWORD=${password}`,
+    `export OS_PROJECT_NAME=${c.bootstrap.adminProject}`,
+    `export OS_USER_DOMAIN_NAME=Default`,
+    `export OS_PROJECT_DOMAIN_NAME=Default`,
+    `export OS_REGION_NAME=${c.region}`,
+  ].join('\n');
+}
+
+/** Stops everything once on SIGINT/SIGTERM, then exits. */
+function onSignal(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`brume: ${signal} received, stopping`);
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error('brume: error while stopping', err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+function spawnAgent(args: string[]): ChildProcess {
+  return spawn(process.execPath, [join(repoRoot, 'site-agent', 'cli.ts'), ...args], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((done) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+async function up(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'data-dir': { type: 'string', default: process.env.BRUME_DATA_DIR ?? './.brume' },
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: process.env.BRUME_PORT ?? '5000' },
+      'mqtt-url': { type: 'string' },
+      'mqtt-port': { type: 'string', default: '1883' },
+      agents: { type: 'string', default: '2' },
+      site: { type: 'string', default: 'site1' },
+    },
+  });
+  const siteName = values.site;
+  const dataDir = resolve(values['data-dir']);
+  const config = siteConfigOrExit({
+    site: siteName,
+    dataDir: join(dataDir, siteName),
+    api: { host: values.host, port: Number(values.port) },
+    mqtt: values['mqtt-url']
+      ? { url: values['mqtt-url'] }
+      : { host: values.host, port: Number(values['mqtt-port']) },
+  });
+  const { site, password, generated } = await startSite(config);
+  const agents: ChildProcess[] = [];
+  for (let i = 1; i <= Number(values.agents); i++) {
+    const host = `${siteName}-host${i}`;
+    agents.push(
+      spawnAgent([
+        '--site',
+        siteName,
+        '--host',
+        host,
+        '--mqtt',
+        site.mqttUrl,
+        '--driver',
+        'fake',
+        '--data-dir',
+        join(dataDir, siteName, 'agents', host),
+      ]),
+    );
+  }
+  onSignal(async () => {
+    await Promise.all(agents.map(stopChild));
+    await site.stop();
+  });
+  console.log(`Brume site ${siteName} is up: API ${site.url}, MQTT ${site.mqttUrl}, data in ${config.dataDir}`);
+  console.log(`${agents.length} agent(s) with the fake hypervisor driver (no real VMs yet).`);
+  if (generated) console.log(`Generated the admin password (kept in ${join(config.dataDir, 'admin-password')}).`);
+  console.log(`\n# ${siteName} (region ${config.region})\n${exportBlock(site, password)}\n`);
+  console.log('Press Ctrl-C to stop.');
+}
+
+async function siteCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' } } });
+  const config = siteConfigOrExit(values.config ? readConfigFile(values.config) : {});
+  const { site, password } = await startSite(config);
+  onSignal(() => site.stop());
+  console.log(`Brume site ${config.site} listening on ${site.url} (MQTT ${site.mqttUrl})`);
+  console.log(exportBlock(site, password));
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  switch (command) {
+    case 'up':
+      return up(rest);
+    case 'site':
+      return siteCommand(rest);
+    case 'agent': {
+      const child = spawnAgent(rest);
+      onSignal(() => stopChild(child));
+      child.once('exit', (code) => process.exit(code ?? 1));
+      return;
+    }
+    default:
+      console.error('usage: brume up [options] | brume site --config FILE | brume agent --config FILE');
+      process.exit(command === undefined || command === '--help' ? 0 : 2);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error('brume: fatal error', err);
+  process.exit(1);
+});
