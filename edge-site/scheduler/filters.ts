@@ -87,7 +87,7 @@ export const serverGroupAffinityFilter: HostFilter = {
   name: 'ServerGroupAffinityFilter',
   reject(h, req) {
     const g = req.group;
-    if (!g || g.policy !== 'affinity' || g.memberHosts.length === 0) return null;
+    if (g?.policy !== 'affinity' || g.memberHosts.length === 0) return null;
     return g.memberHosts.includes(h.id) ? null : 'host holds no member of the affinity group';
   },
 };
@@ -97,7 +97,7 @@ export const serverGroupAntiAffinityFilter: HostFilter = {
   name: 'ServerGroupAntiAffinityFilter',
   reject(h, req) {
     const g = req.group;
-    if (!g || g.policy !== 'anti-affinity') return null;
+    if (g?.policy !== 'anti-affinity') return null;
     return g.memberHosts.includes(h.id) ? 'host already holds a member of the anti-affinity group' : null;
   },
 };
