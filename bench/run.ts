@@ -1,0 +1,10 @@
+/** `npm run bench`: runs every benchmark and prints its figures. `npm run bench -- site` runs one group. */
+import { benchSite } from './site.ts';
+
+const groups: Record<string, () => Promise<void>> = { site: benchSite };
+const wanted = process.argv.slice(2);
+for (const [name, run] of Object.entries(groups)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  console.log(`\n== ${name}`);
+  await run();
+}
