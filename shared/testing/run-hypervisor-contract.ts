@@ -1,0 +1,193 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HypervisorDriver } from '../ports/hypervisor.ts';
+import type { InstanceSpec } from '../schemas/agent-protocol.ts';
+
+/** Hooks a hypervisor driver provides to the contract suite. */
+export interface HypervisorHarness {
+  /** A driver over a fresh, empty host. */
+  open(): Promise<HypervisorDriver>;
+  /** A spec this driver can boot (image, sizes); the suite sets `id`, `name` and `hostname`. */
+  spec(id: string): InstanceSpec;
+  /**
+   * Simulates an agent restart: closes `driver` (VMs keep running on the host) and returns a new driver over the
+   * same host, before `recover()`. Omit when the driver cannot be restarted in a test.
+   */
+  restart?(driver: HypervisorDriver): Promise<HypervisorDriver>;
+  /** Arranges for spawning the returned spec to fail (bad image, injected fault). Omit to skip that test. */
+  failingSpawn?(driver: HypervisorDriver, id: string): InstanceSpec;
+  /** Releases what `open` created (VMs, files); runs after every test. */
+  cleanup?(driver: HypervisorDriver): Promise<void>;
+}
+
+const code = async (p: Promise<unknown>): Promise<string> => {
+  try {
+    await p;
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
+  return 'resolved';
+};
+
+/** The one contract every HypervisorDriver passes: the failure semantics written in its JSDoc. */
+export function runHypervisorContract(name: string, harness: HypervisorHarness): void {
+  describe(`HypervisorDriver contract: ${name}`, () => {
+    let open: HypervisorDriver[] = [];
+    const driver = async () => {
+      const d = await harness.open();
+      open.push(d);
+      await d.recover();
+      return d;
+    };
+    const spawn = (d: HypervisorDriver, id: string) =>
+      d.spawn({ ...harness.spec(id), id, name: `vm-${id}`, hostname: `vm-${id}` });
+    const ID = '0190d7a0-0000-7000-8000-0000000000a1';
+    const ID2 = '0190d7a0-0000-7000-8000-0000000000a2';
+
+    afterEach(async () => {
+      for (const d of open) {
+        await harness.cleanup?.(d);
+        await d.close();
+      }
+      open = [];
+    });
+
+    it('reports an inventory with a hypervisor type', async () => {
+      const d = await driver();
+      const inv = await d.inventory();
+      expect(inv.vcpus).toBeGreaterThan(0);
+      expect(inv.memoryMiB).toBeGreaterThan(0);
+      expect(inv.diskGiB).toBeGreaterThan(0);
+      expect(inv.hypervisorType).toBe(d.type);
+    });
+
+    it('spawns a running VM, lists and inspects it', async () => {
+      const d = await driver();
+      expect(await d.list()).toEqual([]);
+      const vm = await spawn(d, ID);
+      expect(vm).toMatchObject({ id: ID, powerState: 'running' });
+      expect((await d.list()).map((i) => i.id)).toEqual([ID]);
+      expect((await d.inspect(ID)).powerState).toBe('running');
+    });
+
+    it('spawn of an existing id returns its current info (idempotent)', async () => {
+      const d = await driver();
+      await spawn(d, ID);
+      await d.stop(ID);
+      expect((await spawn(d, ID)).powerState).toBe('shutdown');
+      expect(await d.list()).toHaveLength(1);
+    });
+
+    it('a failed spawn throws and leaves nothing behind', async (ctx) => {
+      if (!harness.failingSpawn) return ctx.skip();
+      const d = await driver();
+      const spec = harness.failingSpawn(d, ID2);
+      await expect(d.spawn(spec)).rejects.toThrow();
+      expect(await d.list()).toEqual([]);
+      expect(await code(d.inspect(ID2))).toBe('hypervisor.instance_not_found');
+    });
+
+    it('destroy removes a VM and succeeds on a missing one', async () => {
+      const d = await driver();
+      await spawn(d, ID);
+      await d.destroy(ID);
+      expect(await d.list()).toEqual([]);
+      await d.destroy(ID);
+      await d.destroy(ID2);
+    });
+
+    it('stop and start are idempotent', async () => {
+      const d = await driver();
+      await spawn(d, ID);
+      expect((await d.start(ID)).powerState).toBe('running');
+      expect((await d.stop(ID)).powerState).toBe('shutdown');
+      expect((await d.stop(ID)).powerState).toBe('shutdown');
+      expect((await d.start(ID)).powerState).toBe('running');
+    });
+
+    it('operations on a missing VM throw hypervisor.instance_not_found', async () => {
+      const d = await driver();
+      for (const op of [
+        d.inspect(ID),
+        d.stop(ID),
+        d.start(ID),
+        d.reboot(ID, false),
+        d.reboot(ID, true),
+        d.pause(ID),
+        d.unpause(ID),
+        d.suspend(ID),
+        d.resume(ID),
+        d.consoleLog(ID),
+      ]) {
+        expect(await code(op)).toBe('hypervisor.instance_not_found');
+      }
+      await expect(d.inspect(ID)).rejects.toMatchObject({ kind: 'not_found' });
+    });
+
+    it('operations invalid in the current state throw hypervisor.invalid_state', async () => {
+      const d = await driver();
+      await spawn(d, ID);
+      expect(await code(d.unpause(ID))).toBe('hypervisor.invalid_state');
+      expect(await code(d.resume(ID))).toBe('hypervisor.invalid_state');
+      await expect(d.unpause(ID)).rejects.toMatchObject({ kind: 'conflict' });
+      await d.stop(ID);
+      expect(await code(d.pause(ID))).toBe('hypervisor.invalid_state');
+      expect(await code(d.reboot(ID, false))).toBe('hypervisor.invalid_state');
+      expect((await d.inspect(ID)).powerState).toBe('shutdown');
+    });
+
+    it('pauses and unpauses', async () => {
+      const d = await driver();
+      await spawn(d, ID);
+      expect((await d.pause(ID)).powerState).toBe('paused');
+      expect(await code(d.start(ID))).toBe('hypervisor.invalid_state');
+      expect((await d.unpause(ID)).powerState).toBe('running');
+    });
+
+    it('suspends and resumes', async () => {
+      const d = await driver();
+      await spawn(d, ID);
+      expect((await d.suspend(ID)).powerState).toBe('suspended');
+      expect((await d.resume(ID)).powerState).toBe('running');
+    });
+
+    it('reboots soft and hard; a hard reboot starts a stopped VM', async () => {
+      const d = await driver();
+      await spawn(d, ID);
+      expect((await d.reboot(ID, false)).powerState).toBe('running');
+      expect((await d.reboot(ID, true)).powerState).toBe('running');
+      await d.stop(ID);
+      expect((await d.reboot(ID, true)).powerState).toBe('running');
+    });
+
+    it('keeps a console log and returns its last lines', async () => {
+      const d = await driver();
+      await spawn(d, ID);
+      const all = await d.consoleLog(ID);
+      expect(typeof all).toBe('string');
+      const last = await d.consoleLog(ID, 1);
+      expect(last.split('\n')).toHaveLength(1);
+      expect(all.endsWith(last)).toBe(true);
+    });
+
+    it('recovers running VMs after an agent restart', async (ctx) => {
+      const restart = harness.restart;
+      if (!restart) return ctx.skip();
+      const d = await driver();
+      await spawn(d, ID);
+      await spawn(d, ID2);
+      await d.stop(ID2);
+      const again = await restart(d);
+      open = open.filter((x) => x !== d);
+      open.push(again);
+      const recovered = await again.recover();
+      expect(recovered.map((i) => [i.id, i.powerState]).sort()).toEqual([
+        [ID, 'running'],
+        [ID2, 'shutdown'],
+      ]);
+      expect((await again.list()).map((i) => i.id).sort()).toEqual([ID, ID2]);
+      expect((await again.start(ID2)).powerState).toBe('running');
+      await again.destroy(ID);
+      expect((await again.list()).map((i) => i.id)).toEqual([ID2]);
+    });
+  });
+}
