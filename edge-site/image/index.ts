@@ -1,19 +1,41 @@
-// PLACEHOLDER — replaced by the image module (Glance v2).
-import { Hono } from 'hono';
-import { notFound } from '../../shared/errors.ts';
-import type { AppEnv } from '../api/env.ts';
+/** The image module (Glance v2): replicated metadata in the catalog, bytes in this site's file store. */
+import { imageApi } from '../api/image/index.ts';
 import type { IdentityService, ImageService, SiteDeps, SiteModule } from '../services.ts';
+import { DEFAULT_MAX_IMAGE_BYTES } from './constants.ts';
+import { imageData } from './data.ts';
+import { imageRecords } from './images.ts';
+import { imageMembers } from './members.ts';
+import { imageService } from './service.ts';
+import { createImageStore } from './store.ts';
+
+/** Options of the image module. */
+export interface ImageModuleOptions {
+  identity: IdentityService;
+  /** Largest accepted image in bytes (default 64 GiB). */
+  maxImageBytes?: number;
+}
 
 /** Builds the image module. */
-export async function createImage(
-  deps: SiteDeps,
-  _services: { identity: IdentityService },
-): Promise<SiteModule & ImageService> {
+export async function createImage(deps: SiteDeps, options: ImageModuleOptions): Promise<SiteModule & ImageService> {
+  const store = createImageStore(deps);
+  const records = imageRecords(deps, store);
+  const data = imageData(deps, store, options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES);
+  const members = imageMembers(deps);
+  const service = imageService(deps.catalog, deps.config);
+  const app = imageApi({ deps, tokens: options.identity.tokens, records, data, members });
+
   return {
-    app: new Hono<AppEnv>(),
-    getForBoot: (_auth, id) => {
-      throw notFound('image.not_found', `Image ${id} could not be found.`);
+    app,
+    ...service,
+    async start() {
+      // Uploads cut short by a crash: remove the partial file, put the image back to queued.
+      for (const id of await store.recover()) {
+        const image = deps.catalog.get('images', id);
+        if (image?.status === 'saving') {
+          await deps.catalog.put('images', { ...image, status: 'queued', size: null, updated_at: deps.clock.now() });
+          deps.log.warn({ image: id }, 'interrupted image upload reset to queued');
+        }
+      }
     },
-    fileUrl: (id) => `${deps.config.api.publicUrl ?? ''}/image/v2/images/${id}/file`,
   };
 }
