@@ -1,18 +1,33 @@
-// PLACEHOLDER — replaced by the identity module (Keystone v3).
-import { Hono } from 'hono';
-import { unauthorized } from '../../shared/errors.ts';
-import type { AppEnv } from '../api/env.ts';
+/** The identity module: Keystone v3 for one site (tokens are JWTs signed with the site's own key). */
+
+import { identityRoutes } from '../api/identity/index.ts';
 import type { IdentityService, SiteDeps, SiteModule } from '../services.ts';
+import { IdentityAdmin } from './admin.ts';
+import { bootstrap } from './bootstrap.ts';
+import { Directory } from './directory.ts';
+import { loadSigningKey, PublicKeys } from './keys.ts';
+import { Tokens } from './tokens.ts';
+
+export { issueTokenForTest } from './testing.ts';
+
+/** What the identity routes work with. */
+export interface IdentityCore {
+  deps: SiteDeps;
+  dir: Directory;
+  admin: IdentityAdmin;
+  tokens: Tokens;
+}
 
 /** Builds the identity module. */
-export async function createIdentity(_deps: SiteDeps): Promise<SiteModule & IdentityService> {
+export async function createIdentity(deps: SiteDeps): Promise<SiteModule & IdentityService> {
+  const dir = new Directory(deps.catalog);
+  const admin = new IdentityAdmin(deps, dir);
+  const key = await loadSigningKey(deps);
+  const tokens = new Tokens(deps, dir, key, new PublicKeys(deps));
+  const core: IdentityCore = { deps, dir, admin, tokens };
   return {
-    app: new Hono<AppEnv>(),
-    tokens: {
-      validate: async () => {
-        throw unauthorized('identity.not_implemented', 'identity is not built yet');
-      },
-    },
-    bootstrap: async () => {},
+    app: identityRoutes(core),
+    tokens,
+    bootstrap: (input) => bootstrap(admin, deps.config.region, input),
   };
 }

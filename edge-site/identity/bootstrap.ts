@@ -1,0 +1,133 @@
+import type { Endpoint, Service } from '../../shared/schemas/catalog/index.ts';
+import type { IdentityAdmin } from './admin.ts';
+import { verifyPassword } from './passwords.ts';
+
+/** The id of the default domain (Keystone's). */
+export const DEFAULT_DOMAIN_ID = 'default';
+
+/** Services published at bootstrap: type, name, path under the public URL. */
+const SERVICES: ReadonlyArray<{ type: string; name: string; path: string; description: string }> = [
+  { type: 'identity', name: 'keystone', path: '/v3', description: 'Identity (Keystone v3)' },
+  { type: 'compute', name: 'nova', path: '/compute/v2.1', description: 'Compute (Nova v2.1)' },
+  { type: 'image', name: 'glance', path: '/image', description: 'Image (Glance v2)' },
+  { type: 'network', name: 'neutron', path: '/network', description: 'Network (Neutron v2.0)' },
+];
+
+const INTERFACES: ReadonlyArray<Endpoint['interface']> = ['public', 'internal', 'admin'];
+
+/** Input of {@link bootstrap}. */
+export interface BootstrapInput {
+  adminUser: string;
+  adminPassword: string;
+  adminProject: string;
+  publicUrl: string;
+}
+
+/**
+ * Keystone's `keystone-manage bootstrap`, idempotent: default domain, roles admin ⊃ member ⊃ reader, the `service`
+ * and admin projects, the admin user with admin on its project and on the system, this site's region, and the
+ * catalog (one endpoint per interface per service in this region, URLs refreshed when the public URL changed).
+ * An existing admin user gets the configured password back (as keystone-manage bootstrap does).
+ */
+export async function bootstrap(admin: IdentityAdmin, region: string, input: BootstrapInput): Promise<void> {
+  const { dir, deps } = admin;
+  const c = deps.catalog;
+  if (!dir.domain(DEFAULT_DOMAIN_ID)) {
+    await admin.put('domains', {
+      id: DEFAULT_DOMAIN_ID,
+      name: 'Default',
+      description: 'The default domain',
+      enabled: true,
+      tags: [],
+    });
+  }
+  const roleIds: Record<string, string> = {};
+  for (const name of ['admin', 'member', 'reader']) {
+    let role = dir.roleByName(name);
+    if (!role) {
+      role = { id: admin.newId(), name, domain_id: null, description: '' };
+      await admin.put('roles', role);
+    }
+    roleIds[name] = role.id;
+  }
+  for (const [prior, implied] of [
+    ['admin', 'member'],
+    ['member', 'reader'],
+  ] as const) {
+    const p = roleIds[prior] as string;
+    const i = roleIds[implied] as string;
+    if (!c.get('implied_roles', `${p}:${i}`)) {
+      await admin.put('implied_roles', { id: `${p}:${i}`, prior_role_id: p, implied_role_id: i });
+    }
+  }
+  const projectId = async (name: string, description: string): Promise<string> => {
+    const found = dir.projectByName(name, DEFAULT_DOMAIN_ID);
+    if (found) return found.id;
+    const id = admin.newId();
+    await admin.saveProject(
+      {
+        id,
+        name,
+        domain_id: DEFAULT_DOMAIN_ID,
+        description,
+        enabled: true,
+        parent_id: DEFAULT_DOMAIN_ID,
+        is_domain: false,
+        tags: [],
+      },
+      true,
+    );
+    return id;
+  };
+  const adminProjectId = await projectId(input.adminProject, 'Bootstrap project for initializing the cloud.');
+  await projectId('service', 'Service project');
+  let user = dir.userByName(input.adminUser, DEFAULT_DOMAIN_ID);
+  if (!user) {
+    user = await admin.saveUser(
+      {
+        id: admin.newId(),
+        name: input.adminUser,
+        domain_id: DEFAULT_DOMAIN_ID,
+        enabled: true,
+        default_project_id: adminProjectId,
+      },
+      true,
+      input.adminPassword,
+    );
+  } else if (!(await verifyPassword(input.adminPassword, user.password_hash))) {
+    // Like keystone-manage bootstrap: the configured password wins at start-up.
+    user = await admin.saveUser({ ...user, enabled: true }, false, input.adminPassword);
+  }
+  const adminRole = roleIds.admin as string;
+  await admin.grant('user', user.id, { type: 'project', id: adminProjectId }, adminRole);
+  await admin.grant('user', user.id, { type: 'system', id: 'all' }, adminRole);
+
+  if (!c.get('regions', region)) await admin.put('regions', { id: region, description: '', parent_region_id: null });
+  const base = input.publicUrl.replace(/\/+$/, '');
+  for (const s of SERVICES) {
+    let service: Service | undefined = c.list('services').find((x) => x.type === s.type && x.name === s.name);
+    if (!service) {
+      service = { id: admin.newId(), type: s.type, name: s.name, description: s.description, enabled: true };
+      await admin.put('services', service);
+    }
+    const url = `${base}${s.path}`;
+    for (const iface of INTERFACES) {
+      const existing = c
+        .list('endpoints')
+        .find((e) => e.service_id === service.id && e.region_id === region && e.interface === iface);
+      if (!existing) {
+        const e: Endpoint = {
+          id: admin.newId(),
+          service_id: service.id,
+          interface: iface,
+          url,
+          region_id: region,
+          enabled: true,
+        };
+        await admin.put('endpoints', e);
+      } else if (existing.url !== url) {
+        await admin.put('endpoints', { ...existing, url });
+      }
+    }
+  }
+}
