@@ -71,7 +71,7 @@ export function grantRoutes(core: IdentityCore): Hono<AppEnv> {
         await admin.grant(actor, actorId, target, roleId);
         return c.body(null, 204);
       });
-      app.on(['HEAD', 'GET'], `${path}/:role`, (c) => {
+      app.get(`${path}/:role`, (c) => {
         const { target, actorId, domainId } = resolve(c, targetType, actor);
         enforce(
           domainId ? policy.domainReader(caller(c), domainId) : policy.systemReader(caller(c)),

@@ -40,14 +40,11 @@ export function authRoutes(core: IdentityCore): Hono<AppEnv> {
     return s;
   };
 
+  // Also serves HEAD (Hono routes HEAD through GET): 200, no body.
   app.get('/tokens', async (c) => {
     const s = await subject(caller(c), c.req.header('x-subject-token'));
     c.header('X-Subject-Token', s.token);
     return c.json({ token: tokenView(s, dir, wantsCatalog(c.req.query('nocatalog'))) });
-  });
-  app.on('HEAD', '/tokens', async (c) => {
-    await subject(caller(c), c.req.header('x-subject-token'));
-    return c.body(null, 200);
   });
   app.delete('/tokens', async (c) => {
     const s = await subject(caller(c), c.req.header('x-subject-token'));

@@ -103,7 +103,7 @@ export function groupRoutes(core: IdentityCore): Hono<AppEnv> {
     await admin.put('group_memberships', { id, group_id: c.req.param('id'), user_id: c.req.param('uid') });
     return c.body(null, 204);
   });
-  app.on(['HEAD', 'GET'], '/:id/users/:uid', (c) => {
+  app.get('/:id/users/:uid', (c) => {
     const g = admin.need('groups', c.req.param('id'));
     enforce(policy.domainReader(caller(c), g.domain_id), 'identity:check_user_in_group');
     const id = member(g.id, c.req.param('uid'));
