@@ -1,17 +1,39 @@
-// PLACEHOLDER — replaced by the network module (Neutron v2.0).
+/**
+ * The network module: Neutron v2.0 for one site (networks, subnets with IPAM, ports, security groups; API objects
+ * only, no data plane yet) and the NetworkService compute uses. All state is site-local SQLite.
+ */
 import { Hono } from 'hono';
 import type { AppEnv } from '../api/env.ts';
+import { requireAuth } from '../api/middleware/auth.ts';
+import { serviceTag } from '../api/middleware/service.ts';
+import { extensionRoutes, versionRoutes } from '../api/network/discovery.ts';
+import { networkRoutes } from '../api/network/networks.ts';
+import { portRoutes } from '../api/network/ports.ts';
+import { securityGroupRoutes, securityGroupRuleRoutes } from '../api/network/security-groups.ts';
+import { subnetRoutes } from '../api/network/subnets.ts';
 import type { IdentityService, NetworkService, SiteDeps, SiteModule } from '../services.ts';
+import { createNetCtx } from './context.ts';
+import { networkService } from './server-ports.ts';
 
 /** Builds the network module. */
 export async function createNetwork(
-  _deps: SiteDeps,
-  _services: { identity: IdentityService },
+  deps: SiteDeps,
+  services: { identity: IdentityService },
 ): Promise<SiteModule & NetworkService> {
-  return {
-    app: new Hono<AppEnv>(),
-    allocateForServer: async () => [],
-    portsOfServer: async () => [],
-    releaseForServer: async () => {},
-  };
+  const ctx = createNetCtx(deps);
+  const app = new Hono<AppEnv>();
+  app.use(serviceTag('network'));
+  app.route('/', versionRoutes());
+  const v2 = new Hono<AppEnv>();
+  v2.use(requireAuth(services.identity.tokens));
+  // Every write runs alone: IP/MAC allocation and default groups read-then-insert.
+  v2.use((c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : ctx.lock.run(next)));
+  v2.route('/networks', networkRoutes(ctx));
+  v2.route('/subnets', subnetRoutes(ctx));
+  v2.route('/ports', portRoutes(ctx));
+  v2.route('/security-groups', securityGroupRoutes(ctx));
+  v2.route('/security-group-rules', securityGroupRuleRoutes(ctx));
+  v2.route('/', extensionRoutes());
+  app.route('/v2.0', v2);
+  return { app, ...networkService(ctx) };
 }
