@@ -51,10 +51,10 @@ export function isCore(key: string): boolean {
   return (CORE_WRITABLE as readonly string[]).includes(key) || (READ_ONLY as readonly string[]).includes(key);
 }
 
-/** 403 for names a client may never set; `create` also rejects Glance's `_disallowed_properties` first. */
-export function assertSettable(key: string): void {
+/** 403 for names a client may never set (`id` only at creation). */
+export function assertSettable(key: string, creating = false): void {
   if ((DISALLOWED as readonly string[]).includes(key) || (READ_ONLY as readonly string[]).includes(key)) {
-    if (key !== 'id') throw forbidden('image.read_only', `Attribute '${key}' is read-only.`);
+    if (!(creating && key === 'id')) throw forbidden('image.read_only', `Attribute '${key}' is read-only.`);
   }
   if ((RESERVED as readonly string[]).includes(key) || key.startsWith(RESERVED_PREFIX)) {
     throw forbidden('image.reserved', `Attribute '${key}' is reserved.`);
@@ -102,8 +102,8 @@ export function parseCreate(body: unknown): CreateRequest {
   const coreInput: Record<string, unknown> = {};
   const extra: Record<string, string> = {};
   for (const [key, value] of Object.entries(fields)) {
-    assertSettable(key);
-    if (key === 'id' || isCore(key)) {
+    assertSettable(key, true);
+    if (isCore(key)) {
       coreInput[key] = value;
       continue;
     }

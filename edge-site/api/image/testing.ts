@@ -13,7 +13,7 @@ export const T = { admin: 'tok-admin', alice: 'tok-alice', bob: 'tok-bob', reade
 export interface ReqOptions {
   token?: string | null;
   json?: unknown;
-  body?: BodyInit | ReadableStream<Uint8Array>;
+  body?: string | Uint8Array | ReadableStream<Uint8Array>;
   headers?: Record<string, string>;
 }
 
@@ -34,14 +34,14 @@ export async function imageHarness(opts: { maxImageBytes?: number } = {}) {
     const headers: Record<string, string> = { ...o.headers };
     const token = o.token === undefined ? T.alice : o.token;
     if (token !== null) headers['X-Auth-Token'] = token;
-    let body: BodyInit | ReadableStream<Uint8Array> | undefined = o.body;
+    let body: string | Uint8Array | ReadableStream<Uint8Array> | undefined = o.body;
     if (o.json !== undefined) {
       body = JSON.stringify(o.json);
       headers['Content-Type'] ??= 'application/json';
     }
     const init: RequestInit & { duplex?: 'half' } = { method, headers };
     if (body !== undefined) {
-      init.body = body as BodyInit;
+      init.body = body as NonNullable<RequestInit['body']>;
       if (body instanceof ReadableStream) init.duplex = 'half';
     }
     return app.request(`/image${path}`, init);
