@@ -6,8 +6,14 @@ import { createImage } from '../../image/index.ts';
 import type { IdentityService, SiteDeps } from '../../services.ts';
 import { authFor, fakeTokens, type ManualClock, mountForTest, testConfig, testDeps } from '../../testing/deps.ts';
 
-/** Tokens of the test callers: admin, members of p1 and p2, a reader of p1. */
-export const T = { admin: 'tok-admin', alice: 'tok-alice', bob: 'tok-bob', reader: 'tok-reader' } as const;
+/** Tokens of the test callers: admin, members of p1, p2 and p3, a reader of p1. */
+export const T = {
+  admin: 'tok-admin',
+  alice: 'tok-alice',
+  bob: 'tok-bob',
+  carol: 'tok-carol',
+  reader: 'tok-reader',
+} as const;
 
 /** Options of a request made through the harness. */
 export interface ReqOptions {
@@ -25,6 +31,7 @@ export async function imageHarness(opts: { maxImageBytes?: number } = {}) {
   tokens.add(authFor({ token: T.admin, userId: 'admin', projectId: 'admin', roles: ['admin'] }));
   tokens.add(authFor({ token: T.alice, userId: 'alice', projectId: 'p1' }));
   tokens.add(authFor({ token: T.bob, userId: 'bob', projectId: 'p2' }));
+  tokens.add(authFor({ token: T.carol, userId: 'carol', projectId: 'p3' }));
   tokens.add(authFor({ token: T.reader, userId: 'rita', projectId: 'p1', roles: ['reader'] }));
   const identity: IdentityService = { tokens, bootstrap: async () => {} };
   const image = await createImage(deps, { identity, ...opts });
