@@ -1,26 +1,68 @@
-// PLACEHOLDER — replaced by the compute module (Nova v2.1).
-import { Hono } from 'hono';
-import type { AppEnv } from '../api/env.ts';
-import type {
-  Fleet,
-  IdentityService,
-  ImageService,
-  NetworkService,
-  Placement,
-  SiteDeps,
-  SiteModule,
-} from '../services.ts';
+/** The compute module (Nova v2.1 for one edge site): routes, the server lifecycle engine and reconciliation. */
 
-/** Everything compute uses from other modules. */
-export interface ComputeServices {
-  identity: IdentityService;
-  image: ImageService;
-  network: NetworkService;
-  fleet: Fleet;
-  placement: Placement;
+import { computeApp } from '../api/compute/index.ts';
+import type { SiteDeps, SiteModule } from '../services.ts';
+import type { ComputeContext } from './context.ts';
+import { createQuotas } from './quotas.ts';
+import { createServerEngine } from './servers/engine.ts';
+import { createReconciler } from './servers/reconcile.ts';
+import { createServerStore } from './servers/store.ts';
+import type { ComputeServices } from './services.ts';
+
+export { seedDefaultFlavors } from './flavors.ts';
+export type { ComputeServices } from './services.ts';
+
+/** The compute module plus what tests need to observe it. */
+export interface ComputeModule extends SiteModule {
+  /** Resolves when every background build/action/delete/reconciliation has finished. */
+  settled(): Promise<void>;
 }
 
 /** Builds the compute module. */
-export async function createCompute(_deps: SiteDeps, _services: ComputeServices): Promise<SiteModule> {
-  return { app: new Hono<AppEnv>() };
+export async function createCompute(deps: SiteDeps, services: ComputeServices): Promise<ComputeModule> {
+  const store = createServerStore(deps.db);
+  const engine = createServerEngine(deps, services, store);
+  const quotas = createQuotas(deps.db, deps.catalog);
+  const reconciler = createReconciler(deps, services, store, engine);
+  let lock: Promise<unknown> = Promise.resolve();
+  const ctx: ComputeContext = {
+    deps,
+    services,
+    store,
+    engine,
+    quotas,
+    createLock<T>(fn: () => Promise<T>): Promise<T> {
+      const run = lock.then(fn, fn);
+      lock = run.catch(() => {});
+      return run;
+    },
+  };
+  const log = deps.log.child({ module: 'compute' });
+  const pending = new Set<Promise<void>>();
+  let unsubscribe: (() => void) | undefined;
+  const settled = async () => {
+    for (;;) {
+      await engine.settled();
+      if (pending.size === 0) return;
+      await Promise.all([...pending]);
+    }
+  };
+  return {
+    app: computeApp(ctx),
+    settled,
+    async start() {
+      unsubscribe = services.fleet.subscribe((event) => {
+        const p = reconciler
+          .onEvent(event)
+          .catch((err: unknown) => log.error({ err, event: event.type }, 'reconciliation failed'));
+        pending.add(p);
+        void p.finally(() => pending.delete(p));
+      });
+      await reconciler.resume();
+    },
+    async stop() {
+      unsubscribe?.();
+      await settled();
+    },
+  };
 }

@@ -1,0 +1,42 @@
+/** Compute's HTTP face: version documents (no auth), then every Nova v2.1 resource behind auth + microversions. */
+import { Hono } from 'hono';
+import type { ComputeContext } from '../../compute/context.ts';
+import { microversion } from '../../compute/microversion.ts';
+import type { AppEnv } from '../env.ts';
+import { requireAuth } from '../middleware/auth.ts';
+import { serviceTag } from '../middleware/service.ts';
+import { availabilityZoneRoutes } from './availability-zones.ts';
+import { flavorRoutes } from './flavors.ts';
+import { hypervisorRoutes } from './hypervisors.ts';
+import { keypairRoutes } from './keypairs.ts';
+import { serviceRoutes } from './os-services.ts';
+import { limitRoutes, quotaSetRoutes } from './quotas.ts';
+import { serverActionRoutes } from './server-actions.ts';
+import { serverGroupRoutes } from './server-groups.ts';
+import { serverMetadataRoutes } from './server-metadata.ts';
+import { serverRoutes } from './servers.ts';
+import { versionRoutes } from './versions.ts';
+
+/** Builds the compute app (mounted at `/compute`). */
+export function computeApp(ctx: ComputeContext): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(serviceTag('compute'));
+  app.use(microversion());
+  app.route('/', versionRoutes());
+
+  const v21 = new Hono<AppEnv>();
+  v21.use(requireAuth(ctx.services.identity.tokens));
+  v21.route('/flavors', flavorRoutes(ctx.deps));
+  v21.route('/os-keypairs', keypairRoutes(ctx.deps, ctx.quotas));
+  v21.route('/servers', serverRoutes(ctx));
+  v21.route('/servers', serverActionRoutes(ctx));
+  v21.route('/servers', serverMetadataRoutes(ctx));
+  v21.route('/os-hypervisors', hypervisorRoutes(ctx));
+  v21.route('/os-services', serviceRoutes(ctx));
+  v21.route('/os-availability-zone', availabilityZoneRoutes(ctx));
+  v21.route('/limits', limitRoutes(ctx));
+  v21.route('/os-quota-sets', quotaSetRoutes(ctx));
+  v21.route('/os-server-groups', serverGroupRoutes(ctx));
+  app.route('/v2.1', v21);
+  return app;
+}

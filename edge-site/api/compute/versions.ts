@@ -1,0 +1,50 @@
+/** Nova's version documents: `GET /` (all versions) and `GET /v2.1/` (the current one). No auth. */
+import { type Context, Hono } from 'hono';
+import { computeRoot } from '../../compute/links.ts';
+import { MAX_VERSION, MIN_VERSION } from '../../compute/microversion.ts';
+import type { AppEnv } from '../env.ts';
+
+function v21(c: Context<AppEnv>) {
+  return {
+    id: 'v2.1',
+    status: 'CURRENT',
+    version: MAX_VERSION,
+    min_version: MIN_VERSION,
+    updated: '2013-07-23T11:33:21Z',
+    links: [{ rel: 'self', href: `${computeRoot(c)}/v2.1/` }],
+  };
+}
+
+/** Routes for the version documents (mounted at the compute root). */
+export function versionRoutes(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const all = (c: Context<AppEnv>) =>
+    c.json({
+      versions: [
+        {
+          id: 'v2.0',
+          status: 'SUPPORTED',
+          version: '',
+          min_version: '',
+          updated: '2011-01-21T11:33:21Z',
+          links: [{ rel: 'self', href: `${computeRoot(c)}/v2/` }],
+        },
+        v21(c),
+      ],
+    });
+  const one = (c: Context<AppEnv>) =>
+    c.json({
+      version: {
+        ...v21(c),
+        links: [
+          { rel: 'self', href: `${computeRoot(c)}/v2.1/` },
+          { rel: 'describedby', type: 'text/html', href: 'http://docs.openstack.org/' },
+        ],
+        'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2.1' }],
+      },
+    });
+  app.get('/', all);
+  app.get('/v2.1', one);
+  app.get('/v2.1/', one);
+  return app;
+}
