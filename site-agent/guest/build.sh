@@ -90,7 +90,7 @@ for m in $want; do
   elif ! grep -qE "/${m}\.ko$" "$moddir/modules.builtin"; then echo "build.sh: module $m not found" >&2; exit 1
   fi
 done
-cp "$moddir/modules.builtin" "$moddir/modules.order" "$root/lib/modules/$kver/"
+cp "$moddir/modules.builtin" "$moddir/modules.builtin.modinfo" "$moddir/modules.order" "$root/lib/modules/$kver/"
 depmod -b "$root" "$kver"
 echo "$want" >"$root/etc/modules"
 (cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet --owner=0:0 | gzip -9n) >initrd.img
@@ -114,7 +114,8 @@ genisoimage -quiet -o brume-guest.iso -b isolinux/isolinux.bin -c isolinux/boot.
 
 # --- publish (rename into place; the manifest goes last, so a partial build is never taken as done) ----------------
 rm -f "$out/manifest.env"
-[ -f vmlinux ] && mv vmlinux "$out/vmlinux"
+rm -f "$out/vmlinux"
+if [ -f vmlinux ]; then mv vmlinux "$out/vmlinux"; fi
 cp "$bzimage" "$out/bzImage.tmp" && mv "$out/bzImage.tmp" "$out/bzImage"
 mv initrd.img "$out/initrd.img"
 mv brume-guest.iso "$out/brume-guest.iso"
