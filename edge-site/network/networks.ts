@@ -1,5 +1,5 @@
 /** Networks: create/show/list/update/delete with Neutron's visibility rules. */
-import { asc, eq, inArray } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { AuthContext } from '../api/env.ts';
 import { isAdmin } from '../api/policy.ts';
 import { ipAllocations, networks, ports, subnets } from '../db/schema/network.ts';
@@ -86,14 +86,14 @@ async function subnetIdsByNetwork(ctx: NetCtx, networkIds: string[]): Promise<Ma
     .select({ id: subnets.id, networkId: subnets.networkId })
     .from(subnets)
     .where(inArray(subnets.networkId, networkIds))
-    .orderBy(asc(subnets.id));
+    .orderBy(sql`rowid`);
   for (const r of rows) out.set(r.networkId, [...(out.get(r.networkId) ?? []), r.id]);
   return out;
 }
 
 /** Every network the caller may see, in API form. */
 export async function listNetworks(ctx: NetCtx, auth: AuthContext): Promise<Dict[]> {
-  const rows = (await ctx.db.select().from(networks).orderBy(asc(networks.id))).filter((r) => canSeeNetwork(auth, r));
+  const rows = (await ctx.db.select().from(networks).orderBy(sql`rowid`)).filter((r) => canSeeNetwork(auth, r));
   const subs = await subnetIdsByNetwork(
     ctx,
     rows.map((r) => r.id),

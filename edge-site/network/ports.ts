@@ -1,5 +1,5 @@
 /** Ports: MAC and fixed-IP allocation, security groups, binding; CRUD. Writers hold the module lock. */
-import { asc, eq, inArray } from 'drizzle-orm';
+import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { AuthContext } from '../api/env.ts';
 import { isAdmin } from '../api/policy.ts';
 import { floatingIps, ipAllocations, networks, ports, securityGroups } from '../db/schema/network.ts';
@@ -150,7 +150,7 @@ export async function listPorts(ctx: NetCtx, auth: AuthContext): Promise<Dict[]>
   const ownedNets = new Set(
     (await ctx.db.select().from(networks)).filter((n) => owns(auth, n.projectId)).map((n) => n.id),
   );
-  const rows = (await ctx.db.select().from(ports).orderBy(asc(ports.id))).filter(
+  const rows = (await ctx.db.select().from(ports).orderBy(sql`rowid`)).filter(
     (r) => owns(auth, r.projectId) || ownedNets.has(r.networkId),
   );
   return (await withFixedIps(ctx, rows)).map((p) => portView(p, auth));

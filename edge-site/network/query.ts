@@ -99,7 +99,8 @@ export function listResponse(
     if (sample && !(k in sample)) throw badAttribute('sort_key', `'${k}' is an invalid attribute for sort_key`);
   }
   const order: Array<[string, number]> = sortKeys.map((k, i) => [k, sortDirs[i] === 'desc' ? -1 : 1]);
-  if (!sortKeys.includes('id')) order.push(['id', order[0]?.[1] ?? 1]);
+  if (order.length > 0 && !sortKeys.includes('id')) order.push(['id', order[0]?.[1] ?? 1]);
+  // Without sort keys the input order (creation order) stands; Array.prototype.sort is stable.
   out = [...out].sort((a, b) => {
     for (const [k, dir] of order) {
       const c = compare(a[k], b[k]);

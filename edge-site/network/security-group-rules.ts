@@ -1,5 +1,5 @@
 /** Security group rules: Neutron's validation (protocols by name or number, port ranges, ICMP type/code). */
-import { asc, eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { AuthContext } from '../api/env.ts';
 import { securityGroupRules, securityGroups } from '../db/schema/network.ts';
 import { isoTime, type NetCtx, owns } from './context.ts';
@@ -240,7 +240,7 @@ export async function showRule(ctx: NetCtx, auth: AuthContext, id: string): Prom
 /** Every rule the caller may see. */
 export async function listRules(ctx: NetCtx, auth: AuthContext): Promise<Dict[]> {
   const defaults = new Set((await ctx.db.select().from(securityGroups)).filter((g) => g.isDefault).map((g) => g.id));
-  const rows = await ctx.db.select().from(securityGroupRules).orderBy(asc(securityGroupRules.id));
+  const rows = await ctx.db.select().from(securityGroupRules).orderBy(sql`rowid`);
   return rows.filter((r) => owns(auth, r.projectId)).map((r) => ruleView(r, defaults.has(r.securityGroupId)));
 }
 

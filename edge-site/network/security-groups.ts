@@ -1,5 +1,5 @@
 /** Security groups: the lazily created `default` group of each project, and group CRUD. No data plane yet. */
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { AuthContext } from '../api/env.ts';
 import { isAdmin } from '../api/policy.ts';
 import { ports, securityGroupRules, securityGroups } from '../db/schema/network.ts';
@@ -105,12 +105,12 @@ export async function loadSecurityGroup(ctx: NetCtx, auth: AuthContext, id: stri
 
 async function rulesOf(ctx: NetCtx, groupId?: string): Promise<RuleRow[]> {
   const q = ctx.db.select().from(securityGroupRules);
-  return (groupId ? q.where(eq(securityGroupRules.securityGroupId, groupId)) : q).orderBy(asc(securityGroupRules.id));
+  return (groupId ? q.where(eq(securityGroupRules.securityGroupId, groupId)) : q).orderBy(sql`rowid`);
 }
 
 /** Every group the caller may see, with rules. */
 export async function listSecurityGroups(ctx: NetCtx, auth: AuthContext): Promise<Dict[]> {
-  const groups = (await ctx.db.select().from(securityGroups).orderBy(asc(securityGroups.id))).filter((g) =>
+  const groups = (await ctx.db.select().from(securityGroups).orderBy(sql`rowid`)).filter((g) =>
     owns(auth, g.projectId),
   );
   const rules = await rulesOf(ctx);

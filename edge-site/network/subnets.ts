@@ -1,5 +1,5 @@
 /** Subnets: CIDR, gateway and allocation-pool validation (Neutron's rules), CRUD. */
-import { asc, eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { AuthContext } from '../api/env.ts';
 import { ipAllocations, networks, ports, subnets } from '../db/schema/network.ts';
 import { isoTime, type NetCtx, owningProject, owns } from './context.ts';
@@ -79,7 +79,7 @@ export async function loadSubnet(ctx: NetCtx, auth: AuthContext, id: string): Pr
 /** Every subnet the caller may see. */
 export async function listSubnets(ctx: NetCtx, auth: AuthContext): Promise<Dict[]> {
   const nets = new Map((await ctx.db.select().from(networks)).map((n) => [n.id, n]));
-  const rows = await ctx.db.select().from(subnets).orderBy(asc(subnets.id));
+  const rows = await ctx.db.select().from(subnets).orderBy(sql`rowid`);
   return rows
     .filter((r) => {
       const n = nets.get(r.networkId);
@@ -90,7 +90,7 @@ export async function listSubnets(ctx: NetCtx, auth: AuthContext): Promise<Dict[
 
 /** Subnets of a network, oldest first. */
 export async function subnetsOfNetwork(ctx: NetCtx, networkId: string): Promise<SubnetRow[]> {
-  return ctx.db.select().from(subnets).where(eq(subnets.networkId, networkId)).orderBy(asc(subnets.id));
+  return ctx.db.select().from(subnets).where(eq(subnets.networkId, networkId)).orderBy(sql`rowid`);
 }
 
 function ipOf(attr: string, s: string, version: number) {

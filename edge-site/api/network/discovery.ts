@@ -76,7 +76,9 @@ export function versionRoutes(): Hono<AppEnv> {
   const versions = (url: string) => ({
     versions: [{ id: 'v2.0', status: 'CURRENT', links: [{ href: `${rootOf(url)}/v2.0/`, rel: 'self' }] }],
   });
+  // `/network/`: a sub-app cannot name its prefix with a trailing slash, an empty optional segment can.
   app.get('/', (c) => c.json(versions(c.req.url)));
+  app.get('/:slash{/?}', (c) => c.json(versions(c.req.url)));
   const resources = (url: string) => ({
     resources: COLLECTIONS.map(([name, collection]) => ({
       name,
