@@ -1,0 +1,276 @@
+import { CatalogMemory } from '../../shared/catalog-memory.ts';
+import { BrumeError, forbidden } from '../../shared/errors.ts';
+import type { CatalogChange, CatalogStore, CatalogWrite } from '../../shared/ports/catalog-store.ts';
+import type { Clock } from '../../shared/ports/clock.ts';
+import type { Logger } from '../../shared/ports/logger.ts';
+import type { CatalogCollections, CollectionName } from '../../shared/schemas/catalog/index.ts';
+import { actorOf, type DocHandle } from '../automerge/backend.ts';
+import { type ConflictEntry, concurrentWriteConflict } from '../catalog/conflicts.ts';
+import { isTombstone, type LiveEnvelope } from '../catalog/envelope.ts';
+import { parseDocKey } from '../catalog/layout.ts';
+import type { DocReplica } from '../sync/replica.ts';
+import { NameIndex } from './name-index.ts';
+import type { CatalogPersistence, DocChunk } from './persistence.ts';
+import { Shards, sameHeads } from './shards.ts';
+
+/** Options of {@link createReplicatedCatalog}. */
+export interface ReplicatedCatalogOptions {
+  /** This site's id: the Automerge actor of its writes and the owner of its resource-index and membership records. */
+  siteId: string;
+  persistence: CatalogPersistence;
+  clock: Clock;
+  log: Logger;
+  /** Stored chunks per document before they are compacted into one snapshot (default 64). */
+  compactAfter?: number;
+}
+
+/** The catalog store of a federated site, plus what federation needs from it. */
+export interface ReplicatedCatalog extends CatalogStore {
+  readonly siteId: string;
+  /** The documents, for the sync engine (federation/sync). */
+  readonly replica: DocReplica;
+  /** The conflict ledger, oldest detection first. */
+  conflicts(): readonly ConflictEntry[];
+  /** Resolves once everything written or merged so far is durable. */
+  flush(): Promise<void>;
+}
+
+/**
+ * Opens the replicated catalog: Automerge documents (federation/catalog/layout.ts) loaded from `persistence`, all
+ * records in memory for synchronous reads. Local writes commit into the documents synchronously and resolve once
+ * their chunks are stored; merged remote changes reach readers and subscribers (origin `remote`) at once and are
+ * stored in the background. Conflicts found while merging go to the ledger.
+ *
+ * Pass it to the edge site as `catalog: async (db) => createReplicatedCatalog({ siteId, persistence: await
+ * sqlitePersistence(db), clock, log })`.
+ *
+ * The site's Automerge actor is derived from its id, so it is the same after a restart: safe because a change is
+ * only offered to peers once it is durable here (a change lost in a crash was never seen by anyone).
+ */
+export async function createReplicatedCatalog(options: ReplicatedCatalogOptions): Promise<ReplicatedCatalog> {
+  const store = new ReplicatedCatalogStore(options);
+  await store.open();
+  return store;
+}
+
+class ReplicatedCatalogStore implements ReplicatedCatalog {
+  readonly siteId: string;
+  readonly replica: DocReplica;
+  readonly #o: ReplicatedCatalogOptions;
+  readonly #shards: Shards;
+  readonly #mem: CatalogMemory;
+  readonly #names = new NameIndex();
+  readonly #durable: Promise<void>[] = [];
+  readonly #ledger = new Map<string, ConflictEntry>();
+  readonly #chunks = new Map<string, number>();
+  readonly #docListeners = new Set<(docs: readonly string[]) => void>();
+  #io: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(o: ReplicatedCatalogOptions) {
+    this.#o = o;
+    this.siteId = o.siteId;
+    this.#shards = new Shards(actorOf(o.siteId));
+    this.#mem = new CatalogMemory(() => this.#durable.shift() ?? Promise.resolve());
+    this.#mem.subscribe((c) => this.#names.update(c.collection, c.id, c.record));
+    this.replica = this.#makeReplica();
+  }
+
+  async open(): Promise<void> {
+    const stored = await this.#o.persistence.loadDocs();
+    const live = new Map<CollectionName, LiveEnvelope[]>();
+    for (const [doc, chunks] of stored) {
+      if (!parseDocKey(doc)) {
+        this.#o.log.warn({ doc }, 'catalog document of an unknown layout skipped');
+        continue;
+      }
+      this.#shards.load(doc, chunks);
+      this.#chunks.set(doc, chunks.length);
+      for (const { collection, env } of this.#shards.scan(doc)) {
+        let list = live.get(collection);
+        if (!list) {
+          list = [];
+          live.set(collection, list);
+        }
+        list.push(env);
+      }
+    }
+    for (const [collection, envs] of live) {
+      envs.sort((a, b) => a.c - b.c || (a.r.id < b.r.id ? -1 : a.r.id > b.r.id ? 1 : 0));
+      const records = envs.map((e) => e.r);
+      this.#mem.load(collection, records);
+      for (const r of records) this.#names.update(collection, r.id, r as CatalogCollections[typeof collection]);
+    }
+    for (const e of await this.#o.persistence.loadConflicts()) this.#ledger.set(e.id, e);
+  }
+
+  get<C extends CollectionName>(collection: C, id: string): CatalogCollections[C] | undefined {
+    return this.#mem.get(collection, id);
+  }
+
+  list<C extends CollectionName>(collection: C): readonly CatalogCollections[C][] {
+    return this.#mem.list(collection);
+  }
+
+  put<C extends CollectionName>(collection: C, record: CatalogCollections[C]): Promise<void> {
+    return this.apply([{ op: 'put', collection, record } as CatalogWrite]);
+  }
+
+  async delete(collection: CollectionName, id: string): Promise<boolean> {
+    if (!this.#mem.get(collection, id)) return false;
+    await this.apply([{ op: 'delete', collection, id }]);
+    return true;
+  }
+
+  apply(writes: readonly CatalogWrite[]): Promise<void> {
+    let chunks: DocChunk[];
+    try {
+      if (this.#closed) throw new BrumeError('unavailable', 'federation.catalog_closed', 'the catalog is closed');
+      for (const w of writes) this.#checkOwner(w);
+      chunks = this.#shards.commit(writes, { now: this.#o.clock.now(), site: this.siteId });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const durable = this.#write(chunks, []);
+    durable.catch(() => {});
+    this.#durable.push(durable);
+    return this.#mem.apply(writes).then(
+      () => this.#docsChanged(chunks.map((c) => c.doc)),
+      async (err: unknown) => {
+        await this.#reload(chunks.map((c) => c.doc));
+        throw err;
+      },
+    );
+  }
+
+  subscribe(listener: (change: CatalogChange) => void): () => void {
+    return this.#mem.subscribe(listener);
+  }
+
+  conflicts(): readonly ConflictEntry[] {
+    return [...this.#ledger.values()].sort((a, b) => a.detected_at - b.detected_at || a.id.localeCompare(b.id));
+  }
+
+  async flush(): Promise<void> {
+    let tail: Promise<void>;
+    do {
+      tail = this.#io;
+      await tail;
+    } while (tail !== this.#io);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#mem.close();
+    await this.flush();
+    this.#docListeners.clear();
+    this.#shards.free();
+  }
+
+  /** Each site writes only its own resource-index entries and its own membership record. */
+  #checkOwner(w: CatalogWrite): void {
+    if (w.collection !== 'resource_index' && w.collection !== 'sites') return;
+    const record = w.op === 'put' ? w.record : this.#mem.get(w.collection, w.id);
+    if (!record) return;
+    const owner = w.collection === 'sites' ? record.id : (record as CatalogCollections['resource_index']).site_id;
+    if (owner !== this.siteId) {
+      throw forbidden(
+        'federation.not_owner',
+        `${w.collection} ${record.id} belongs to site ${owner}, not ${this.siteId}`,
+      );
+    }
+  }
+
+  /** Queues chunks (and ledger entries) for storage, in commit order; compacts documents with many chunks. */
+  #write(chunks: readonly DocChunk[], conflicts: readonly ConflictEntry[]): Promise<void> {
+    const p = this.#o.persistence;
+    const run = this.#io.then(() => p.append(chunks, conflicts));
+    const limit = this.#o.compactAfter ?? 64;
+    const compact: string[] = [];
+    for (const c of chunks) {
+      const n = (this.#chunks.get(c.doc) ?? 0) + 1;
+      this.#chunks.set(c.doc, n);
+      if (n > limit) compact.push(c.doc);
+    }
+    let tail = run;
+    for (const doc of compact) {
+      this.#chunks.set(doc, 1);
+      tail = tail.then(() => {
+        const h = this.#shards.get(doc);
+        return h ? p.compact(doc, h.save()) : undefined;
+      });
+    }
+    this.#io = tail.catch((err: unknown) => this.#o.log.error({ err }, 'catalog persistence failed'));
+    return run;
+  }
+
+  /** After a failed write: drop the documents' unstored changes by reloading them from storage. */
+  async #reload(docs: readonly string[]): Promise<void> {
+    await this.flush();
+    for (const doc of docs) {
+      const chunks = await this.#o.persistence.loadDoc(doc);
+      this.#shards.load(doc, chunks);
+      this.#chunks.set(doc, chunks.length);
+    }
+  }
+
+  #docsChanged(docs: readonly string[]): void {
+    if (docs.length === 0) return;
+    for (const l of this.#docListeners) l(docs);
+  }
+
+  /** Merges remote changes into one document, then updates memory, the ledger and storage. */
+  #merge(doc: string, step: (h: DocHandle) => void): void {
+    if (this.#closed || !parseDocKey(doc)) return;
+    const h = this.#shards.ensure(doc);
+    const before = h.getHeads();
+    step(h);
+    if (sameHeads(before, h.getHeads())) return;
+    const now = this.#o.clock.now();
+    const writes: CatalogWrite[] = [];
+    const found: ConflictEntry[] = [];
+    for (const r of this.#shards.changedSince(doc, before)) {
+      const current = this.#mem.get(r.collection, r.id);
+      if (!r.env || isTombstone(r.env)) {
+        if (current) writes.push({ op: 'delete', collection: r.collection, id: r.id });
+      } else if (!current || JSON.stringify(current) !== JSON.stringify(r.env.r)) {
+        writes.push({ op: 'put', collection: r.collection, record: r.env.r } as CatalogWrite);
+      }
+      const c = concurrentWriteConflict(r.collection, r.id, r.values, h.get('_root', r.id), now);
+      if (c) found.push(c);
+    }
+    this.#mem.applyRemote(writes);
+    for (const w of writes) {
+      if (w.op !== 'put') continue;
+      const dup = this.#names.duplicates(w.collection, w.record.id, (c, id) => this.#shards.version(c, id), now);
+      if (dup) found.push(dup);
+    }
+    const fresh = found.filter((c) => !this.#ledger.has(c.id));
+    for (const c of fresh) {
+      this.#ledger.set(c.id, c);
+      this.#o.log.warn({ conflict: c.id, kind: c.kind, collection: c.collection, record: c.record_id }, c.reason);
+    }
+    const chunk = this.#shards.pending(doc);
+    this.#write(chunk ? [chunk] : [], fresh).catch(() => {});
+    this.#docsChanged([doc]);
+  }
+
+  #makeReplica(): DocReplica {
+    const shards = this.#shards;
+    return {
+      siteId: this.siteId,
+      docs: () => shards.keys(),
+      heads: (doc) => shards.get(doc)?.getHeads() ?? [],
+      changeCount: (doc) => shards.get(doc)?.stats().numChanges ?? 0,
+      generateSyncMessage: (doc, state) => shards.ensure(doc).generateSyncMessage(state) ?? null,
+      receiveSyncMessage: (doc, state, message) => this.#merge(doc, (h) => h.receiveSyncMessage(state, message)),
+      snapshot: (doc) => shards.get(doc)?.save(),
+      mergeSnapshot: (doc, bytes) => this.#merge(doc, (h) => h.loadIncremental(bytes)),
+      onDocsChanged: (listener) => {
+        this.#docListeners.add(listener);
+        return () => this.#docListeners.delete(listener);
+      },
+    };
+  }
+}

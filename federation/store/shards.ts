@@ -1,0 +1,176 @@
+import type { CatalogWrite } from '../../shared/ports/catalog-store.ts';
+import type { CollectionName } from '../../shared/schemas/catalog/index.ts';
+import { type DocHandle, loadDoc, newDoc } from '../automerge/backend.ts';
+import { deleteRecord, putRecord, type RecordMap } from '../catalog/changes.ts';
+import type { ConcurrentValue, ConflictVersion } from '../catalog/conflicts.ts';
+import { decodeEnvelope, type Envelope, isTombstone, type LiveEnvelope } from '../catalog/envelope.ts';
+import { docKeyOf, parseDocKey } from '../catalog/layout.ts';
+import type { DocChunk } from './persistence.ts';
+
+/** A record version read out of a document. */
+export interface ShardRecord {
+  collection: CollectionName;
+  id: string;
+  /** Undefined when the key holds no envelope this layout understands. */
+  env: Envelope | undefined;
+  /** Concurrent values of the key (more than one: a conflict). */
+  values: ConcurrentValue[];
+}
+
+const homeKey = (collection: CollectionName, id: string) => `${collection}\u0000${id}`;
+const mapOf = (doc: DocHandle): RecordMap => ({
+  get: (id) => doc.get('_root', id),
+  put: (id, value) => doc.put('_root', id, value),
+});
+
+/**
+ * The catalog's Automerge documents in memory: which document holds which record (the home index), local batches
+ * committed into them, and the records a merge changed. No I/O: the store persists the chunks this returns.
+ */
+export class Shards {
+  readonly #docs = new Map<string, DocHandle>();
+  /** Heads at the last chunk handed out per document (`saveSince` baseline). */
+  readonly #saved = new Map<string, string[]>();
+  readonly #home = new Map<string, string>();
+  readonly #actor: string;
+  /** Last creation stamp handed out or seen (a hybrid logical clock: max(now, last + 1)). */
+  #stamp = 0;
+
+  constructor(actor: string) {
+    this.#actor = actor;
+  }
+
+  keys(): string[] {
+    return [...this.#docs.keys()];
+  }
+
+  get(doc: string): DocHandle | undefined {
+    return this.#docs.get(doc);
+  }
+
+  /** The document, created empty if unknown (a peer announced it, or a first write goes there). */
+  ensure(doc: string): DocHandle {
+    let h = this.#docs.get(doc);
+    if (!h) {
+      h = newDoc(this.#actor);
+      this.#docs.set(doc, h);
+      this.#saved.set(doc, []);
+    }
+    return h;
+  }
+
+  /** Replaces a document by its stored chunks (start-up, or undoing a batch whose write failed). */
+  load(doc: string, chunks: readonly Uint8Array[]): DocHandle {
+    this.#docs.get(doc)?.free();
+    const h = loadDoc(this.#actor, chunks);
+    this.#docs.set(doc, h);
+    this.#saved.set(doc, h.getHeads());
+    return h;
+  }
+
+  /** Bytes of a document not yet handed out as a chunk (empty when nothing is new). */
+  pending(doc: string): DocChunk | undefined {
+    const h = this.#docs.get(doc);
+    if (!h) return undefined;
+    const heads = h.getHeads();
+    const saved = this.#saved.get(doc) ?? [];
+    if (sameHeads(heads, saved)) return undefined;
+    this.#saved.set(doc, heads);
+    return { doc, bytes: h.saveSince(saved) };
+  }
+
+  /** Marks a document's current state as stored (after a compaction snapshot). */
+  markSaved(doc: string): void {
+    const h = this.#docs.get(doc);
+    if (h) this.#saved.set(doc, h.getHeads());
+  }
+
+  /** The document that holds a record (live or tombstone), if any. */
+  homeOf(collection: CollectionName, id: string): string | undefined {
+    return this.#home.get(homeKey(collection, id));
+  }
+
+  /**
+   * Writes a batch (already validated) and commits each touched document once; returns the new chunks.
+   * A record keeps its home document for life, so every site writes a given record into the same document.
+   */
+  commit(writes: readonly CatalogWrite[], at: { now: number; site: string }): DocChunk[] {
+    const touched = new Set<string>();
+    for (const w of writes) {
+      const id = w.op === 'put' ? w.record.id : w.id;
+      const hk = homeKey(w.collection, id);
+      let doc = this.#home.get(hk);
+      if (w.op === 'delete') {
+        if (doc === undefined || !deleteRecord(mapOf(this.ensure(doc)), id, { ...at, created: 0 })) continue;
+      } else {
+        doc ??= docKeyOf(w.collection, w.record);
+        this.#stamp = Math.max(at.now, this.#stamp + 1);
+        putRecord(mapOf(this.ensure(doc)), w.record, { ...at, created: this.#stamp });
+        this.#home.set(hk, doc);
+      }
+      touched.add(doc);
+    }
+    const chunks: DocChunk[] = [];
+    for (const doc of touched) {
+      this.#docs.get(doc)?.commit(null, Math.floor(at.now / 1000));
+      const c = this.pending(doc);
+      if (c) chunks.push(c);
+    }
+    return chunks;
+  }
+
+  /** Every live record of a document (start-up); indexes every key, tombstones included. */
+  scan(doc: string): Array<{ collection: CollectionName; env: LiveEnvelope }> {
+    const h = this.#docs.get(doc);
+    const parsed = parseDocKey(doc);
+    if (!h || !parsed) return [];
+    const out: Array<{ collection: CollectionName; env: LiveEnvelope }> = [];
+    for (const id of h.keys('_root')) {
+      this.#home.set(homeKey(parsed.collection, id), doc);
+      const env = decodeEnvelope(h.get('_root', id));
+      if (env) this.#stamp = Math.max(this.#stamp, env.c);
+      if (env && !isTombstone(env)) out.push({ collection: parsed.collection, env });
+    }
+    return out;
+  }
+
+  /** The records of `doc` whose value changed since `before` (after a merge), indexed as they come. */
+  changedSince(doc: string, before: string[]): ShardRecord[] {
+    const h = this.#docs.get(doc);
+    const parsed = parseDocKey(doc);
+    if (!h || !parsed) return [];
+    const ids = new Set<string>();
+    for (const p of h.diff(before, h.getHeads())) {
+      const first = p.path[0];
+      if (typeof first === 'string') ids.add(first);
+    }
+    const out: ShardRecord[] = [];
+    for (const id of ids) {
+      this.#home.set(homeKey(parsed.collection, id), doc);
+      const values = h.getAll('_root', id).map((v) => ({ value: v[1], opId: String(v[2] ?? '') }));
+      out.push({ collection: parsed.collection, id, env: decodeEnvelope(h.get('_root', id)), values });
+    }
+    return out;
+  }
+
+  /** Who wrote the current version of a record and when (ledger entries). */
+  version(collection: CollectionName, id: string): ConflictVersion {
+    const doc = this.#home.get(homeKey(collection, id));
+    const env = doc === undefined ? undefined : decodeEnvelope(this.#docs.get(doc)?.get('_root', id));
+    return { record_id: id, site_id: env?.s ?? '', written_at: env?.t ?? 0, deleted: !env || isTombstone(env) };
+  }
+
+  /** Frees every document (the store is closing). */
+  free(): void {
+    for (const h of this.#docs.values()) h.free();
+    this.#docs.clear();
+  }
+}
+
+/** True when two head lists name the same changes. */
+export function sameHeads(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const sa = [...a].sort();
+  const sb = [...b].sort();
+  return sa.every((x, i) => x === sb[i]);
+}
