@@ -1,30 +1,46 @@
-// PLACEHOLDER — replaced by the fleet module (MQTT agent bus, hosts, placement).
 import { Hono } from 'hono';
-import { BrumeError } from '../../shared/errors.ts';
 import type { AppEnv } from '../api/env.ts';
 import type { Fleet, Placement, SiteDeps, SiteModule } from '../services.ts';
+import { type EmbeddedBroker, startEmbeddedBroker } from './broker.ts';
+import { connectFleet } from './bus.ts';
+import { fleetMetrics } from './metrics.ts';
+import { createPlacement } from './placement.ts';
+import { loadHostRegistry } from './registry.ts';
 
-/** Builds the fleet module: the agent bus (embedded or external MQTT broker), host registry and placement. */
+/**
+ * Builds the fleet module: the agent bus (an external broker when `config.mqtt.url` is set, else an embedded aedes
+ * on `config.mqtt.host:port`), the host registry and placement. The broker is listening and the site connected when
+ * this resolves, so `mqttUrl` is the real address; `stop()` disconnects and stops the embedded broker.
+ */
 export async function createFleet(
-  _deps: SiteDeps,
+  deps: SiteDeps,
 ): Promise<SiteModule & { fleet: Fleet; placement: Placement; mqttUrl: string }> {
-  const fleet: Fleet = {
-    hosts: () => [],
-    host: () => undefined,
-    setEnabled: async (id) => {
-      throw new BrumeError('not_found', 'fleet.host_not_found', `Host ${id} not found.`);
+  const metrics = fleetMetrics(deps.metrics);
+  const registry = await loadHostRegistry(deps);
+  let broker: EmbeddedBroker | undefined;
+  let url = deps.config.mqtt.url;
+  if (!url) {
+    broker = await startEmbeddedBroker(deps.config.mqtt.host, deps.config.mqtt.port);
+    url = broker.url;
+    deps.log.info({ url }, 'embedded MQTT broker listening');
+  }
+  let bus: Awaited<ReturnType<typeof connectFleet>>;
+  try {
+    bus = await connectFleet(deps, registry, url, metrics);
+  } catch (err) {
+    await broker?.close();
+    throw err;
+  }
+  const placement = await createPlacement(deps, bus, metrics);
+  const { close, ...fleet } = bus;
+  return {
+    app: new Hono<AppEnv>(),
+    fleet,
+    placement,
+    mqttUrl: url,
+    async stop() {
+      await close();
+      await broker?.close();
     },
-    send: async () => {
-      throw new BrumeError('unavailable', 'fleet.host_down', 'No agents.');
-    },
-    subscribe: () => () => {},
   };
-  const placement: Placement = {
-    claim: async () => {
-      throw new BrumeError('conflict', 'scheduler.no_valid_host', 'No valid host was found.');
-    },
-    release: async () => {},
-    usage: () => ({ vcpus: 0, memoryMiB: 0, diskGiB: 0, instances: 0 }),
-  };
-  return { app: new Hono<AppEnv>(), fleet, placement, mqttUrl: '' };
 }

@@ -270,7 +270,8 @@ export function createQemuDriver(options: QemuDriverOptions): HypervisorDriver {
   const list = () => Promise.all([...plans.keys()].map((id) => withVm(id, async (_plan, state) => info(id, state))));
 
   return {
-    type: 'qemu',
+    // Nova's hypervisor_type for libvirt/QEMU hosts; the contract wants inventory().hypervisorType === type.
+    type: 'QEMU',
 
     async inventory() {
       await mkdir(options.dataDir, { recursive: true });
@@ -382,14 +383,15 @@ export function createQemuDriver(options: QemuDriverOptions): HypervisorDriver {
         log.info({ instance: plan.name }, 'destroyed');
       }),
 
-    async consoleLog(id, lines) {
+    consoleLog: (id, lines) =>
+      serialized(id, async () => {
       const plan = await planOf(id);
       const raw = await readFile(instanceFiles(plan.dir).console, 'utf8').catch(() => '');
       // Lines joined by \n, no trailing newline (as the fake driver returns them); the tty's \r\n normalized.
       const all = raw.replaceAll('\r\n', '\n').replace(/\n$/, '').split('\n');
       if (lines === undefined) return all.join('\n');
       return lines > 0 ? all.slice(-lines).join('\n') : '';
-    },
+    }),
 
     async close() {
       await Promise.all([...locks.values()]);

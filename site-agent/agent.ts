@@ -1,0 +1,242 @@
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { AgentConfig } from '../shared/config.ts';
+import { badRequest } from '../shared/errors.ts';
+import type { Clock } from '../shared/ports/clock.ts';
+import type { HypervisorDriver } from '../shared/ports/hypervisor.ts';
+import { type IdSource, systemIds } from '../shared/ports/ids.ts';
+import type { Logger } from '../shared/ports/logger.ts';
+import {
+  type AgentEvent,
+  type AgentStatus,
+  type CommandEnvelope,
+  type InstanceInfo,
+  type ReplyEnvelope,
+  topics,
+} from '../shared/schemas/agent-protocol.ts';
+import { asBrumeError, type Effect, execute, instanceKey } from './execute.ts';
+import { openRequestLog, type RequestLog } from './request-log.ts';
+
+/** What an agent is built from. The driver belongs to the caller (the agent never closes it). */
+export interface AgentOptions {
+  config: AgentConfig;
+  driver: HypervisorDriver;
+  clock: Clock;
+  log: Logger;
+  /** Source of the boot id; default the system's. */
+  ids?: IdSource;
+  /** Executed request ids kept for idempotence (default 10,000). */
+  requestLogLimit?: number;
+  /** Keep the request record in memory only (tests that do not restart the agent). */
+  ephemeral?: boolean;
+}
+
+/** A running site agent. */
+export interface Agent {
+  /** Changes at every start: the site reconciles an agent whose boot id changed. */
+  readonly bootId: string;
+  /** Recovers the driver's VMs, connects, announces itself online and starts heartbeating. */
+  start(): Promise<void>;
+  /** Graceful: publishes `offline`, disconnects. */
+  stop(): Promise<void>;
+  /** Vanishes without a goodbye (a crash): the broker publishes the last will. */
+  kill(): Promise<void>;
+  /** Polls the driver now: publishes instance changes and a heartbeat (also runs every heartbeatSeconds). */
+  heartbeat(): Promise<void>;
+}
+
+/** The agent side of the site <-> agent bus (shared/schemas/agent-protocol.ts). */
+export function createAgent(options: AgentOptions): Agent {
+  const { config, driver, clock } = options;
+  const ids = options.ids ?? systemIds(() => clock.now());
+  const bootId = ids.uuid();
+  const log = options.log.child({ site: config.site, host: config.host });
+  const t = {
+    status: topics.status(config.site, config.host),
+    events: topics.events(config.site, config.host),
+    cmd: topics.cmd(config.site, config.host),
+    reply: topics.reply(config.site, config.host),
+  };
+  const record: RequestLog = openRequestLog(
+    options.ephemeral ? null : join(config.dataDir, 'requests.jsonl'),
+    options.requestLogLimit,
+  );
+  const inflight = new Map<string, Promise<ReplyEnvelope>>();
+  const chains = new Map<string, Promise<unknown>>();
+  const known = new Map<string, InstanceInfo['powerState']>();
+  let client: MqttClient | undefined;
+  let stopBeat: (() => void) | undefined;
+
+  const publish = (topic: string, payload: unknown, retain = false) => {
+    client?.publish(topic, JSON.stringify(payload), { qos: 1, retain }, (err) => {
+      if (err) log.warn({ err: err.message, topic }, 'publish failed');
+    });
+  };
+  const status = (state: AgentStatus['state'], extra: Partial<AgentStatus> = {}): AgentStatus => ({
+    v: 1,
+    host: config.host,
+    state,
+    bootId,
+    at: clock.now(),
+    ...extra,
+  });
+  const emit = (effect: Effect) => {
+    if (!effect) return;
+    const event: AgentEvent = effect.deleted
+      ? {
+          v: 1,
+          type: 'instance',
+          host: config.host,
+          at: clock.now(),
+          instance: { id: effect.instanceId, powerState: 'nostate', observedAt: clock.now() },
+          deleted: true,
+        }
+      : { v: 1, type: 'instance', host: config.host, at: clock.now(), instance: effect.instance };
+    if (effect.deleted) known.delete(effect.instanceId);
+    else known.set(effect.instance.id, effect.instance.powerState);
+    publish(t.events, event);
+  };
+  /** Runs `fn` after every earlier command on the same instance (spawn then stop never race). */
+  const serialized = <T>(key: string | null, fn: () => Promise<T>): Promise<T> => {
+    if (key === null) return fn();
+    const prev = chains.get(key) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => {});
+    chains.set(key, tail);
+    void tail.then(() => {
+      if (chains.get(key) === tail) chains.delete(key);
+    });
+    return next;
+  };
+
+  const run = async (env: CommandEnvelope): Promise<ReplyEnvelope> => {
+    const clog = log.child({ request: env.requestId, op: env.command.op });
+    try {
+      const { result, effect } = await serialized(instanceKey(env.command), () => execute(driver, env.command));
+      emit(effect);
+      clog.debug('command done');
+      return { v: 1, requestId: env.requestId, ok: true, result };
+    } catch (err) {
+      const e = asBrumeError(err);
+      clog.info({ code: e.code }, 'command failed');
+      return { v: 1, requestId: env.requestId, ok: false, error: e.toWire() };
+    }
+  };
+
+  const onCommand = (payload: Buffer) => {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(payload.toString('utf8'));
+    } catch {
+      log.warn('dropping a command that is not JSON');
+      return;
+    }
+    const env = raw as Partial<CommandEnvelope> | null;
+    if (typeof env?.requestId !== 'string' || typeof env.command?.op !== 'string') {
+      log.warn('dropping a malformed command');
+      if (typeof env?.requestId === 'string') {
+        const e = badRequest('agent.malformed_command', 'Malformed command envelope.');
+        publish(t.reply, { v: 1, requestId: env.requestId, ok: false, error: e.toWire() } satisfies ReplyEnvelope);
+      }
+      return;
+    }
+    handle(env as CommandEnvelope);
+  };
+
+  const handle = (env: CommandEnvelope) => {
+    const done = record.get(env.requestId);
+    if (done) {
+      log.debug({ request: env.requestId }, 'duplicate command answered from the record');
+      publish(t.reply, done);
+      return;
+    }
+    let p = inflight.get(env.requestId);
+    if (!p) {
+      p = run(env).then((reply) => {
+        record.put(reply);
+        inflight.delete(env.requestId);
+        return reply;
+      });
+      inflight.set(env.requestId, p);
+    }
+    void p.then((reply) => publish(t.reply, reply));
+  };
+
+  const heartbeat = async () => {
+    let instances: InstanceInfo[];
+    try {
+      instances = await driver.list();
+    } catch (err) {
+      log.warn({ err: String(err) }, 'driver list failed');
+      return;
+    }
+    const seen = new Set<string>();
+    for (const i of instances) {
+      seen.add(i.id);
+      if (known.get(i.id) !== i.powerState && !inflightOn(i.id)) emit({ instance: i, deleted: false });
+    }
+    for (const id of [...known.keys()]) if (!seen.has(id) && !inflightOn(id)) emit({ instanceId: id, deleted: true });
+    publish(t.events, { v: 1, type: 'heartbeat', host: config.host, at: clock.now(), instances } satisfies AgentEvent);
+  };
+  const inflightOn = (id: string) => chains.has(id);
+
+  return {
+    bootId,
+    heartbeat,
+    async start() {
+      const recovered = await driver.recover();
+      for (const i of recovered) known.set(i.id, i.powerState);
+      const inventory = await driver.inventory();
+      const online = () => status('online', { inventory, availabilityZone: config.availabilityZone });
+      const c = mqtt.connect(config.mqttUrl, {
+        clientId: `brume-agent-${config.site}-${config.host}`,
+        clean: false,
+        protocolVersion: 4,
+        reconnectPeriod: 1000,
+        ...(config.mqttUsername ? { username: config.mqttUsername, password: config.mqttPassword } : {}),
+        will: { topic: t.status, payload: Buffer.from(JSON.stringify(status('offline'))), qos: 1, retain: true },
+      });
+      client = c;
+      c.on('message', (topic, payload) => {
+        if (topic === t.cmd) onCommand(payload);
+      });
+      c.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'));
+      c.on('offline', () => log.info('disconnected from the site broker'));
+      const connected = new Promise<void>((resolve) => c.once('connect', () => resolve()));
+      c.on('connect', (connack) => {
+        log.info({ sessionPresent: connack.sessionPresent, bootId }, 'connected to the site broker');
+        if (!connack.sessionPresent) {
+          c.subscribe(t.cmd, { qos: 1 }, (err) => {
+            if (err) log.error({ err: err.message }, 'cannot subscribe to commands');
+          });
+        }
+        publish(t.status, online(), true);
+      });
+      await connected;
+      stopBeat = clock.every(config.heartbeatSeconds * 1000, () => void heartbeat());
+    },
+    async stop() {
+      stopBeat?.();
+      const c = client;
+      client = undefined;
+      if (!c) return;
+      await Promise.allSettled([...inflight.values()]);
+      if (c.connected) {
+        // The broker may be going away too: never wait for an ack from a connection that closes.
+        const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
+        const bye = c.publishAsync(t.status, JSON.stringify(status('offline')), { qos: 1, retain: true });
+        await Promise.race([bye.catch(() => {}), closed]);
+        if (c.connected) await Promise.race([c.endAsync(), closed]);
+      }
+      // Also stops the reconnect loop when there was no broker to say goodbye to.
+      await c.endAsync(true);
+      log.info('agent stopped');
+    },
+    async kill() {
+      stopBeat?.();
+      const c = client;
+      client = undefined;
+      if (c) await c.endAsync(true);
+    },
+  };
+}

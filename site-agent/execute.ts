@@ -1,0 +1,56 @@
+import { BrumeError, badRequest, isBrumeError } from '../shared/errors.ts';
+import type { HypervisorDriver } from '../shared/ports/hypervisor.ts';
+import type { AgentCommand, InstanceInfo } from '../shared/schemas/agent-protocol.ts';
+
+/** What a command did to one instance, for the agent's `instance` events. */
+export type Effect = { instance: InstanceInfo; deleted: false } | { instanceId: string; deleted: true } | null;
+
+/**
+ * Runs one command on the driver. Results: `spawn`/`start`/`stop`/`reboot`/`pause`/`unpause`/`suspend`/`resume`/
+ * `inspect` → InstanceInfo; `destroy` → null; `console` → the log text (string); `list` → InstanceInfo[].
+ */
+export async function execute(
+  driver: HypervisorDriver,
+  cmd: AgentCommand,
+): Promise<{ result: unknown; effect: Effect }> {
+  const changed = (instance: InstanceInfo) => ({ result: instance, effect: { instance, deleted: false as const } });
+  switch (cmd.op) {
+    case 'spawn':
+      return changed(await driver.spawn(cmd.spec));
+    case 'reboot':
+      return changed(await driver.reboot(cmd.instanceId, cmd.hard));
+    case 'console':
+      return { result: await driver.consoleLog(cmd.instanceId, cmd.lines), effect: null };
+    case 'list':
+      return { result: await driver.list(), effect: null };
+    case 'inspect':
+      return { result: await driver.inspect(cmd.instanceId), effect: null };
+    case 'destroy':
+      await driver.destroy(cmd.instanceId);
+      return { result: null, effect: { instanceId: cmd.instanceId, deleted: true } };
+    case 'stop':
+    case 'start':
+    case 'pause':
+    case 'unpause':
+    case 'suspend':
+    case 'resume':
+      return changed(await driver[cmd.op](cmd.instanceId));
+    default:
+      throw badRequest('agent.unknown_command', `Unknown command ${JSON.stringify((cmd as { op?: unknown }).op)}.`);
+  }
+}
+
+/** Any failure as a BrumeError, so it can cross the bus as a WireError. */
+export function asBrumeError(err: unknown): BrumeError {
+  if (isBrumeError(err)) return err;
+  return new BrumeError('internal', 'agent.driver_error', err instanceof Error ? err.message : String(err), {
+    cause: err,
+  });
+}
+
+/** The instance a command serializes on (commands on one VM run one after another); null for host-wide ones. */
+export function instanceKey(cmd: AgentCommand): string | null {
+  if (cmd.op === 'spawn') return cmd.spec.id;
+  if (cmd.op === 'list') return null;
+  return cmd.instanceId;
+}
