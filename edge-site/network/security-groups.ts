@@ -1,5 +1,5 @@
 /** Security groups: the lazily created `default` group of each project, and group CRUD. No data plane yet. */
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { AuthContext } from '../api/env.ts';
 import { isAdmin } from '../api/policy.ts';
 import { ports, securityGroupRules, securityGroups } from '../db/schema/network.ts';

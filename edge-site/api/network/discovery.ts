@@ -17,9 +17,6 @@ const COLLECTIONS: Array<[string, string]> = [
   ['port', 'ports'],
   ['security_group', 'security-groups'],
   ['security_group_rule', 'security-group-rules'],
-  ['router', 'routers'],
-  ['floatingip', 'floatingips'],
-  ['quota', 'quotas'],
   ['extension', 'extensions'],
   ['availability_zone', 'availability_zones'],
 ];
@@ -30,13 +27,6 @@ const EXTENSIONS: Array<[string, string, string]> = [
   ['security-group', 'security-group', 'The security groups extension.'],
   ['stateful-security-group', 'Stateful security group', 'Indicates if the security group is stateful or not'],
   ['external-net', 'Neutron external network', 'Adds external network attribute to network resource.'],
-  [
-    'router',
-    'Neutron L3 Router',
-    'Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway.',
-  ],
-  ['quotas', 'Quota management support', 'Expose functions for quotas management per project'],
-  ['quota_details', 'Quota details management support', 'Expose functions for quotas usage statistics per project'],
   ['standard-attr-description', 'standard-attr-description', 'Extension to add descriptions to standard attributes'],
   [
     'standard-attr-timestamp',
