@@ -44,6 +44,12 @@ export function versionRoutes(): Hono<AppEnv> {
       },
     });
   app.get('/', all);
+  // `GET /compute/` (trailing slash): Hono's strict routing would not match '/' under the mount point.
+  app.use('*', async (c, next) => {
+    const prefix = c.req.routePath.replace(/\/\*$/, '');
+    if (c.req.method === 'GET' && c.req.path === `${prefix}/`) return all(c);
+    await next();
+  });
   app.get('/v2.1', one);
   app.get('/v2.1/', one);
   return app;
