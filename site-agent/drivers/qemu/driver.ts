@@ -385,13 +385,13 @@ export function createQemuDriver(options: QemuDriverOptions): HypervisorDriver {
 
     consoleLog: (id, lines) =>
       serialized(id, async () => {
-      const plan = await planOf(id);
-      const raw = await readFile(instanceFiles(plan.dir).console, 'utf8').catch(() => '');
-      // Lines joined by \n, no trailing newline (as the fake driver returns them); the tty's \r\n normalized.
-      const all = raw.replaceAll('\r\n', '\n').replace(/\n$/, '').split('\n');
-      if (lines === undefined) return all.join('\n');
-      return lines > 0 ? all.slice(-lines).join('\n') : '';
-    }),
+        const plan = await planOf(id);
+        const raw = await readFile(instanceFiles(plan.dir).console, 'utf8').catch(() => '');
+        // Lines joined by \n, no trailing newline (as the fake driver returns them); the tty's \r\n normalized.
+        const all = raw.replaceAll('\r\n', '\n').replace(/\n$/, '').split('\n');
+        if (lines === undefined) return all.join('\n');
+        return lines > 0 ? all.slice(-lines).join('\n') : '';
+      }),
 
     async close() {
       await Promise.all([...locks.values()]);
