@@ -6,14 +6,14 @@ describe('versions and microversions', () => {
     const h = await computeHarness();
     const root = await h.app.request('/compute/');
     expect(root.status).toBe(200);
-    const body = await root.json();
+    const body = (await root.json()) as { versions: Array<{ id: string }> };
     expect(body.versions.map((v: { id: string }) => v.id)).toEqual(['v2.0', 'v2.1']);
     expect(body.versions[1]).toMatchObject({ status: 'CURRENT', min_version: '2.1', version: '2.79' });
     for (const path of ['/compute/v2.1', '/compute/v2.1/']) {
       const one = await h.app.request(path);
       expect(one.status).toBe(200);
-      const doc = await one.json();
-      expect(doc.version.links[0].href).toBe('http://localhost/compute/v2.1/');
+      const doc = (await one.json()) as { version: { links: Array<{ href: string }> } };
+      expect(doc.version.links[0]?.href).toBe('http://localhost/compute/v2.1/');
       expect(one.headers.get('OpenStack-API-Version')).toBe('compute 2.1');
     }
     expect((await h.app.request('/compute')).status).toBe(200);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { testHost } from './testing/fakes.ts';
+import { testHost, testImage } from './testing/fakes.ts';
 import { computeHarness, IMAGE_ID } from './testing/harness.ts';
 
 describe('server create', () => {
@@ -81,7 +81,7 @@ describe('server create', () => {
         })
       ).status,
     ).toBe(400);
-    h.images.images.set(IMAGE_ID, { ...(h.images.images.get(IMAGE_ID) as never), min_ram: 4096 });
+    h.images.images.set(IMAGE_ID, testImage({ min_ram: 4096 }));
     expect((await bad({})).json.badRequest.message).toContain('memory is too small');
     expect((await h.req('POST', '/servers', { raw: '{bad' })).status).toBe(400);
     expect(
