@@ -85,3 +85,28 @@ describe('network API: security groups', () => {
     expect(del.body.NeutronError.type).toBe('SecurityGroupInUse');
   });
 });
+
+describe('network API: security group rules in bulk', () => {
+  it('creates all rules or none', async () => {
+    const h = await networkHarness();
+    const sg = (await h.call(h.who.alice, 'POST', '/v2.0/security-groups', { security_group: { name: 'b' } })).body
+      .security_group;
+    const ok = await h.call(h.who.alice, 'POST', '/v2.0/security-group-rules', {
+      security_group_rules: [
+        { security_group_id: sg.id, direction: 'ingress', protocol: 'tcp', port_range_min: 80, port_range_max: 80 },
+        { security_group_id: sg.id, direction: 'ingress', protocol: 'tcp', port_range_min: 443, port_range_max: 443 },
+      ],
+    });
+    expect(ok.status).toBe(201);
+    expect(ok.body.security_group_rules).toHaveLength(2);
+    const bad = await h.call(h.who.alice, 'POST', '/v2.0/security-group-rules', {
+      security_group_rules: [
+        { security_group_id: sg.id, direction: 'ingress', protocol: 'udp', port_range_min: 53, port_range_max: 53 },
+        { security_group_id: sg.id, direction: 'ingress', protocol: 'nope' },
+      ],
+    });
+    expect(bad.status).toBe(400);
+    const rules = await h.call(h.who.alice, 'GET', `/v2.0/security-group-rules?security_group_id=${sg.id}`);
+    expect(rules.body.security_group_rules).toHaveLength(4);
+  });
+});

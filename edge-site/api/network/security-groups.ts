@@ -14,7 +14,19 @@ import {
   updateSecurityGroup,
 } from '../../network/security-groups.ts';
 import type { AppEnv, AuthContext } from '../env.ts';
-import { bool, createBodies, description, int, name, projectId, resourceBody, shown, tags, writer } from './common.ts';
+import {
+  bool,
+  createAll,
+  createBodies,
+  description,
+  int,
+  name,
+  projectId,
+  resourceBody,
+  shown,
+  tags,
+  writer,
+} from './common.ts';
 
 const groupAttrs = z.object({
   name: name.optional(),
@@ -91,13 +103,18 @@ export function securityGroupRuleRoutes(ctx: NetCtx): Hono<AppEnv> {
   });
   app.post('/', async (c) => {
     const auth = writer(c);
-    const { items } = await createBodies<RuleInput>(c, 'security_group_rule', 'security_group_rules', ruleAttrs, [
+    const { bulk, items } = await createBodies<RuleInput>(c, 'security_group_rule', 'security_group_rules', ruleAttrs, [
       'id',
       'created_at',
       'updated_at',
       'revision_number',
     ]);
-    return c.json({ security_group_rule: await createRule(ctx, auth, items[0] ?? {}) }, 201);
+    const done = await createAll(
+      items,
+      (i) => createRule(ctx, auth, i),
+      (d) => deleteRule(ctx, auth, String(d.id)),
+    );
+    return c.json(bulk ? { security_group_rules: done } : { security_group_rule: done[0] }, 201);
   });
   app.get('/:id', async (c) =>
     c.json({ security_group_rule: shown(c, await showRule(ctx, c.get('auth'), c.req.param('id'))) }),
