@@ -25,7 +25,22 @@ export function computeApp(ctx: ComputeContext): Hono<AppEnv> {
   app.route('/', versionRoutes());
 
   const v21 = new Hono<AppEnv>();
-  v21.use(requireAuth(ctx.services.identity.tokens));
+  const auth = requireAuth(ctx.services.identity.tokens);
+  // Auth per resource (not on all of /v2.1/*) so unknown routes are 404s rather than 401s.
+  for (const prefix of [
+    '/flavors',
+    '/os-keypairs',
+    '/servers',
+    '/os-hypervisors',
+    '/os-services',
+    '/os-availability-zone',
+    '/limits',
+    '/os-quota-sets',
+    '/os-server-groups',
+    '/os-simple-tenant-usage',
+  ]) {
+    v21.use(`${prefix}/*`, auth);
+  }
   v21.route('/flavors', flavorRoutes(ctx.deps));
   v21.route('/os-keypairs', keypairRoutes(ctx.deps, ctx.quotas));
   v21.route('/servers', serverRoutes(ctx));
