@@ -1,4 +1,4 @@
-import { badRequest, conflict, forbidden, notFound } from '../../shared/errors.ts';
+import { conflict, forbidden, notFound } from '../../shared/errors.ts';
 import type { CatalogWrite } from '../../shared/ports/catalog-store.ts';
 import { hexId } from '../../shared/ports/ids.ts';
 import type {
@@ -87,7 +87,7 @@ export class IdentityAdmin {
   }
 
   #domainMustExist(id: string): void {
-    if (!this.dir.domain(id)) throw badRequest('identity.domain_not_found', `Could not find domain: ${id}.`);
+    if (!this.dir.domain(id)) throw notFound('identity.domain_not_found', `Could not find domain: ${id}.`);
   }
 
   async saveDomain(d: Domain, isNew: boolean): Promise<void> {

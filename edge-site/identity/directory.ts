@@ -154,39 +154,67 @@ export class Directory {
     return out;
   }
 
-  /** Assignments that give `userId` roles on `target`: direct, via groups, and inherited from the project's domain. */
+  /** Parent projects of a project, nearest first (stops at the domain; cycle-safe). */
+  ancestors(projectId: string): string[] {
+    const out: string[] = [];
+    let p = this.project(projectId);
+    while (p?.parent_id && p.parent_id !== p.domain_id && !out.includes(p.parent_id)) {
+      out.push(p.parent_id);
+      p = this.project(p.parent_id);
+    }
+    return out;
+  }
+
+  /**
+   * Assignments that give `userId` roles on `target`: direct, via groups, and inherited (OS-INHERIT) from the
+   * project's parents or its domain.
+   */
   effectiveAssignments(userId: string, target?: Target): RoleAssignment[] {
     const all = [...this.assignmentsOf('user', userId)];
     for (const g of this.groupsOf(userId)) all.push(...this.assignmentsOf('group', g));
     if (!target) return all;
     const project = target.type === 'project' ? this.project(target.id) : undefined;
+    const parents = project ? this.ancestors(project.id) : [];
     return all.filter(
       (a) =>
         (a.target_type === target.type && a.target_id === target.id && !a.inherited) ||
-        (project !== undefined && a.inherited && a.target_type === 'domain' && a.target_id === project.domain_id),
+        (project !== undefined &&
+          a.inherited &&
+          ((a.target_type === 'domain' && a.target_id === project.domain_id) ||
+            (a.target_type === 'project' && parents.includes(a.target_id)))),
     );
   }
 
-  /** Effective roles (implied expanded) of a user on a target, existing roles only. */
+  /**
+   * Effective roles (implied expanded) of a user on a target. Domain-specific roles only confer what they imply
+   * (Keystone never puts them in tokens).
+   */
   rolesOn(userId: string, target: Target): Role[] {
     const ids = this.expand(this.effectiveAssignments(userId, target).map((a) => a.role_id));
     const roles: Role[] = [];
     for (const id of ids) {
       const r = this.role(id);
-      if (r) roles.push(r);
+      if (r && r.domain_id === null) roles.push(r);
     }
     return roles;
   }
 
-  /** Enabled projects on which the user has at least one role. */
+  /** Projects on which the user has at least one role (directly, via groups, or inherited). */
   projectsOf(userId: string): Project[] {
+    const assignments = this.effectiveAssignments(userId);
     const ids = new Set<string>();
-    const domains = new Set<string>();
-    for (const a of this.effectiveAssignments(userId)) {
-      if (a.target_type === 'project') ids.add(a.target_id);
-      else if (a.target_type === 'domain' && a.inherited) domains.add(a.target_id);
+    const inheritedFrom = new Set<string>();
+    for (const a of assignments) {
+      if (a.target_type === 'project' && !a.inherited) ids.add(a.target_id);
+      else if (a.inherited) inheritedFrom.add(a.target_id);
     }
-    return this.catalog.list('projects').filter((p) => !p.is_domain && (ids.has(p.id) || domains.has(p.domain_id)));
+    return this.catalog
+      .list('projects')
+      .filter(
+        (p) =>
+          !p.is_domain &&
+          (ids.has(p.id) || inheritedFrom.has(p.domain_id) || this.ancestors(p.id).some((x) => inheritedFrom.has(x))),
+      );
   }
 
   /** Domains on which the user has a (non-inherited) role. */

@@ -10,7 +10,26 @@ import { enforce, policy } from '../../identity/policy.ts';
 import type { AppEnv } from '../env.ts';
 import { baseUrl, caller, listBody, queryBool } from './common.ts';
 
-type Actor = 'user' | 'group';
+/** Who holds a grant. */
+export type Actor = 'user' | 'group';
+
+/** Checks the target and actor of a grant route exist (404 otherwise) and names them. */
+export function resolveGrant(
+  core: IdentityCore,
+  c: Context<AppEnv>,
+  targetType: 'project' | 'domain' | 'system',
+  actor: Actor,
+): { target: Target; actorId: string; domainId: string | undefined } {
+  const { admin } = core;
+  const targetId = targetType === 'system' ? 'all' : (c.req.param('target') ?? '');
+  const target: Target = { type: targetType, id: targetId };
+  let domainId: string | undefined;
+  if (targetType === 'project') domainId = admin.need('projects', targetId).domain_id;
+  if (targetType === 'domain') domainId = admin.need('domains', targetId).id;
+  const actorId = c.req.param('actor') ?? '';
+  admin.need(actor === 'user' ? 'users' : 'groups', actorId);
+  return { target, actorId, domainId };
+}
 
 /**
  * Grants: /v3/{projects|domains}/{id}/{users|groups}/{id}/roles[/{role}], /v3/system/{users|groups}/{id}/roles[/{role}]
@@ -20,16 +39,8 @@ export function grantRoutes(core: IdentityCore): Hono<AppEnv> {
   const { admin, deps } = core;
   const app = new Hono<AppEnv>();
 
-  const resolve = (c: Context<AppEnv>, targetType: 'project' | 'domain' | 'system', actor: Actor) => {
-    const targetId = targetType === 'system' ? 'all' : (c.req.param('target') ?? '');
-    const target: Target = { type: targetType, id: targetId };
-    let domainId: string | undefined;
-    if (targetType === 'project') domainId = admin.need('projects', targetId).domain_id;
-    if (targetType === 'domain') domainId = admin.need('domains', targetId).id;
-    const actorId = c.req.param('actor') ?? '';
-    admin.need(actor === 'user' ? 'users' : 'groups', actorId);
-    return { target, actorId, domainId };
-  };
+  const resolve = (c: Context<AppEnv>, targetType: 'project' | 'domain' | 'system', actor: Actor) =>
+    resolveGrant(core, c, targetType, actor);
 
   for (const [prefix, targetType] of [
     ['/projects/:target', 'project'],
@@ -122,15 +133,29 @@ export function roleAssignmentsRoute(core: IdentityCore): Hono<AppEnv> {
         } else expanded.push(r);
       }
       const direct: Row[] = [];
+      const projects = deps.catalog.list('projects');
       for (const r of expanded) {
-        if (r.inherited && r.target_type === 'domain') {
-          for (const p of deps.catalog.list('projects')) {
-            if (p.domain_id === r.target_id)
+        if (!r.inherited) direct.push(r);
+        else if (r.target_type === 'domain') {
+          for (const p of projects) {
+            if (p.domain_id === r.target_id && !p.is_domain) {
               direct.push({ ...r, target_type: 'project', target_id: p.id, inherited: false });
+            }
           }
-        } else if (!r.inherited) direct.push(r);
+        } else if (r.target_type === 'project') {
+          for (const p of projects) {
+            if (dir.ancestors(p.id).includes(r.target_id)) {
+              direct.push({ ...r, target_type: 'project', target_id: p.id, inherited: false });
+            }
+          }
+        }
       }
-      rows = direct.flatMap((r) => [...dir.expand([r.role_id])].map((role_id) => ({ ...r, role_id })));
+      // Domain-specific roles only confer what they imply.
+      rows = direct.flatMap((r) =>
+        [...dir.expand([r.role_id])]
+          .filter((id) => dir.role(id)?.domain_id === null)
+          .map((role_id) => ({ ...r, role_id })),
+      );
     }
     const match = (value: string | undefined, actual: string) => value === undefined || value === actual;
     rows = rows.filter(
@@ -190,7 +215,10 @@ function view(core: IdentityCore, r: RoleAssignment & { viaGroup?: string }, nam
   }
   if (r.inherited) scope['OS-INHERIT:inherited_to'] = 'projects';
   const actorPath = r.viaGroup ? `groups/${r.viaGroup}` : `${r.actor_type}s/${r.actor_id}`;
-  const links: Record<string, string> = { assignment: `${base}/v3/${targetPath}/${actorPath}/roles/${r.role_id}` };
+  const assignment = r.inherited
+    ? `${base}/v3/OS-INHERIT/${targetPath}/${actorPath}/roles/${r.role_id}/inherited_to_projects`
+    : `${base}/v3/${targetPath}/${actorPath}/roles/${r.role_id}`;
+  const links: Record<string, string> = { assignment };
   if (r.viaGroup) links.membership = `${base}/v3/groups/${r.viaGroup}/users/${r.actor_id}`;
   return { role: roleOut, [r.actor_type]: actorOut, scope, links };
 }

@@ -114,10 +114,11 @@ export function catalogRoutes(core: IdentityCore): Hono<AppEnv> {
   });
 
   // Endpoints.
-  const regionOf = (b: { region_id?: string | null; region?: string | null }) => {
-    const id = b.region_id ?? b.region;
-    if (id && !c0.get('regions', id)) throw badRequest('identity.region_not_found', `Could not find region: ${id}.`);
-    return id ?? deps.config.region;
+  /** Keystone creates a named region that does not exist yet when an endpoint names it. */
+  const regionOf = async (b: { region_id?: string | null; region?: string | null }) => {
+    const id = b.region_id ?? b.region ?? deps.config.region;
+    if (!c0.get('regions', id)) await admin.put('regions', { id, description: '', parent_region_id: null });
+    return id;
   };
   const serviceMustExist = (id: string) => {
     if (!c0.get('services', id)) throw badRequest('identity.service_not_found', `Could not find service: ${id}.`);
@@ -144,7 +145,7 @@ export function catalogRoutes(core: IdentityCore): Hono<AppEnv> {
       service_id: b.service_id,
       interface: b.interface,
       url: b.url,
-      region_id: regionOf(b),
+      region_id: await regionOf(b),
       enabled: b.enabled ?? true,
     };
     await admin.put('endpoints', e);
@@ -159,12 +160,13 @@ export function catalogRoutes(core: IdentityCore): Hono<AppEnv> {
     const prev = admin.need('endpoints', c.req.param('id'));
     const { endpoint: b } = await jsonBody(c, endpointUpdate);
     if (b.service_id !== undefined) serviceMustExist(b.service_id);
+    const regionId = b.region_id != null || b.region != null ? await regionOf(b) : prev.region_id;
     const e: Endpoint = {
       ...prev,
+      region_id: regionId,
       ...(b.service_id !== undefined ? { service_id: b.service_id } : {}),
       ...(b.interface !== undefined ? { interface: b.interface } : {}),
       ...(b.url !== undefined ? { url: b.url } : {}),
-      ...(b.region_id != null || b.region != null ? { region_id: regionOf(b) } : {}),
       ...(b.enabled !== undefined ? { enabled: b.enabled } : {}),
     };
     await admin.put('endpoints', e);

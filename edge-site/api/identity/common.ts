@@ -53,6 +53,8 @@ export function listBody(c: Context<AppEnv>, key: string, items: unknown[]) {
 
 /** zod pieces shared by the resource schemas. */
 export const zName = z.string().trim().min(1).max(255);
+/** Domain and project names: Keystone caps them at 64 characters. */
+export const zName64 = z.string().trim().min(1).max(64);
 export const zDescription = z.string().max(65535).nullish();
 export const zTags = z.array(z.string().min(1).max(255)).max(80);
 

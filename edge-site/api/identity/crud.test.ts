@@ -67,7 +67,9 @@ describe('projects and users', () => {
     const byDomain = await f.call('GET', `/v3/projects?name=web&domain_id=${dom.id}`, { token: t });
     expect(byDomain.body.projects.map((x: { id: string }) => x.id)).toEqual([p2.body.project.id]);
     const bad = await f.call('POST', '/v3/projects', { token: t, body: { project: { name: 'x', domain_id: 'nope' } } });
-    expect(bad.status).toBe(400);
+    expect(bad.status).toBe(404);
+    const long = await f.call('POST', '/v3/projects', { token: t, body: { project: { name: 'x'.repeat(65) } } });
+    expect(long.status).toBe(400);
     const noName = await f.call('POST', '/v3/projects', { token: t, body: { project: {} } });
     expect(noName.status).toBe(400);
     expect(noName.body.error.message).toContain('project.name');
@@ -227,11 +229,47 @@ describe('policy', () => {
     expect((await f.call('GET', `/v3/users/${reader.user.id}/projects`, { token })).status).toBe(403);
     expect((await f.call('GET', '/v3/domains/default', { token })).status).toBe(200);
     expect((await f.call('GET', '/v3/regions', { token })).status).toBe(200);
+    // Password change needs the original password, not a token (Keystone): the wrong one is a 401 for anyone.
+    const guess = { user: { original_password: 'guess', password: 'pw2' } };
+    expect((await f.call('POST', `/v3/users/${reader.user.id}/password`, { token, body: guess })).status).toBe(401);
     const pw = { user: { original_password: 'pw', password: 'pw2' } };
-    expect((await f.call('POST', `/v3/users/${reader.user.id}/password`, { token, body: pw })).status).toBe(403);
+    expect((await f.call('POST', `/v3/users/${reader.user.id}/password`, { body: pw })).status).toBe(204);
     const wrong = { user: { original_password: 'nope', password: 'pw2' } };
     expect((await f.call('POST', `/v3/users/${user.id}/password`, { token, body: wrong })).status).toBe(401);
     const forbidden = await f.call('DELETE', `/v3/projects/${project.id}`, { token });
     expect(forbidden.body.error).toMatchObject({ code: 403, title: 'Forbidden' });
+  });
+});
+
+describe('OS-INHERIT and domain roles', () => {
+  it('inherited grants reach projects below the target; domain roles confer only what they imply', async () => {
+    const f = await identityFixture();
+    const t = f.adminToken;
+    const { project, user } = await userWithRole(f, 'gina', 'reader');
+    const leaf = (
+      await f.call('POST', '/v3/projects', { token: t, body: { project: { name: 'leaf', parent_id: project.id } } })
+    ).body.project;
+    const member = await roleId(f, 'member');
+    const inherit = `/v3/OS-INHERIT/projects/${project.id}/users/${user.id}/roles/${member}/inherited_to_projects`;
+    expect((await f.call('PUT', inherit, { token: t })).status).toBe(204);
+    expect((await f.call('HEAD', inherit, { token: t })).status).toBe(204);
+    const eff = async (p: string) =>
+      (await f.call('GET', `/v3/role_assignments?effective&user.id=${user.id}&scope.project.id=${p}`, { token: t }))
+        .body.role_assignments as Array<{ role: { id: string } }>;
+    expect((await eff(leaf.id)).map((a) => a.role.id)).toContain(member);
+    expect((await eff(project.id)).map((a) => a.role.id)).not.toContain(member);
+    const leafToken = await issueTokenForTest(f.app, { user: 'gina', password: 'pw', project: 'leaf' });
+    expect((await f.identity.tokens.validate(leafToken)).roles.sort()).toEqual(['member', 'reader']);
+    expect((await f.call('DELETE', inherit, { token: t })).status).toBe(204);
+    await expect(f.identity.tokens.validate(leafToken)).rejects.toMatchObject({ code: 'identity.no_roles_on_scope' });
+
+    const dr = (await f.call('POST', '/v3/roles', { token: t, body: { role: { name: 'dr', domain_id: 'default' } } }))
+      .body.role;
+    expect((await f.call('PUT', `/v3/roles/${member}/implies/${dr.id}`, { token: t })).status).toBe(403);
+    expect((await f.call('PUT', `/v3/roles/${dr.id}/implies/${member}`, { token: t })).status).toBe(201);
+    await f.call('PUT', `/v3/projects/${leaf.id}/users/${user.id}/roles/${dr.id}`, { token: t });
+    const roles = (await eff(leaf.id)).map((a) => a.role.id);
+    expect(roles).toContain(member);
+    expect(roles).not.toContain(dr.id);
   });
 });

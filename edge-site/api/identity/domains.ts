@@ -6,11 +6,11 @@ import type { IdentityCore } from '../../identity/index.ts';
 import { enforce, policy } from '../../identity/policy.ts';
 import { jsonBody } from '../body.ts';
 import type { AppEnv, AuthContext } from '../env.ts';
-import { baseUrl, caller, filterList, listBody, zDescription, zName, zTags } from './common.ts';
+import { baseUrl, caller, filterList, listBody, zDescription, zName64, zTags } from './common.ts';
 
 const createSchema = z.object({
   domain: z.object({
-    name: zName,
+    name: zName64,
     description: zDescription,
     enabled: z.boolean().optional(),
     tags: zTags.optional(),
@@ -18,7 +18,7 @@ const createSchema = z.object({
 });
 const updateSchema = z.object({
   domain: z.object({
-    name: zName.optional(),
+    name: zName64.optional(),
     description: zDescription,
     enabled: z.boolean().optional(),
     tags: zTags.optional(),

@@ -8,9 +8,10 @@ import { authRoutes } from './auth.ts';
 import { catalogRoutes } from './catalog.ts';
 import { domainRoutes } from './domains.ts';
 import { groupRoutes } from './groups.ts';
+import { inheritRoutes } from './inherit.ts';
 import { projectRoutes } from './projects.ts';
 import { roleInferencesRoute, roleRoutes } from './roles.ts';
-import { userRoutes } from './users.ts';
+import { passwordRoute, userRoutes } from './users.ts';
 import { versionRoutes } from './versions.ts';
 
 /** Keystone v3, mounted at the site's root. Everything but the version documents and token issue needs a token. */
@@ -22,6 +23,7 @@ export function identityRoutes(core: IdentityCore): Hono<AppEnv> {
   app.use('/v3/*', serviceTag('identity'));
   app.route('/', versionRoutes());
   app.route('/v3/auth', authRoutes(core));
+  app.route('/v3/users', passwordRoute(core));
 
   const v3 = new Hono<AppEnv>();
   v3.use(requireAuth(core.tokens));
@@ -34,6 +36,7 @@ export function identityRoutes(core: IdentityCore): Hono<AppEnv> {
   v3.route('/role_inferences', roleInferencesRoute(core));
   v3.route('/role_assignments', roleAssignmentsRoute(core));
   v3.route('/', catalogRoutes(core));
+  v3.route('/OS-INHERIT', inheritRoutes(core));
   app.route('/v3', v3);
   return app;
 }

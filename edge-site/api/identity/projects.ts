@@ -8,11 +8,11 @@ import type { IdentityCore } from '../../identity/index.ts';
 import { enforce, policy } from '../../identity/policy.ts';
 import { jsonBody } from '../body.ts';
 import type { AppEnv } from '../env.ts';
-import { baseUrl, caller, filterList, listBody, zDescription, zName, zTags } from './common.ts';
+import { baseUrl, caller, filterList, listBody, zDescription, zName64, zTags } from './common.ts';
 
 const createSchema = z.object({
   project: z.object({
-    name: zName,
+    name: zName64,
     domain_id: z.string().min(1).optional(),
     parent_id: z.string().min(1).nullish(),
     description: zDescription,
@@ -23,7 +23,7 @@ const createSchema = z.object({
 });
 const updateSchema = z.object({
   project: z.object({
-    name: zName.optional(),
+    name: zName64.optional(),
     description: zDescription,
     enabled: z.boolean().optional(),
     tags: zTags.optional(),

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { badRequest, notFound } from '../../../shared/errors.ts';
+import { badRequest, forbidden, notFound } from '../../../shared/errors.ts';
 import type { Role } from '../../../shared/schemas/catalog/index.ts';
 import { roleView } from '../../identity/format.ts';
 import type { IdentityCore } from '../../identity/index.ts';
@@ -101,6 +101,9 @@ export function roleRoutes(core: IdentityCore): Hono<AppEnv> {
     enforce(policy.admin(caller(c)), 'identity:create_implied_role');
     const { prior, implied } = c.req.param();
     const id = pair(prior, implied);
+    if (dir.role(prior)?.domain_id === null && dir.role(implied)?.domain_id !== null) {
+      throw forbidden('identity.implied_domain_role', 'A global role cannot imply a domain-specific role.');
+    }
     if (prior === implied || dir.expand([implied]).has(prior)) {
       throw badRequest('identity.implied_role_cycle', 'Invalid input: the implied role would create a cycle.');
     }

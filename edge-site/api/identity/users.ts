@@ -126,17 +126,6 @@ export function userRoutes(core: IdentityCore): Hono<AppEnv> {
     await admin.deleteUser(c.req.param('id'));
     return c.body(null, 204);
   });
-  app.post('/:id/password', async (c) => {
-    const id = c.req.param('id');
-    enforce(caller(c).userId === id, 'identity:change_password');
-    const u = admin.need('users', id);
-    const { user: b } = await jsonBody(c, passwordSchema);
-    if (!(await verifyPassword(b.original_password, u.password_hash))) {
-      throw unauthorized('identity.bad_credentials', 'The request you have made requires authentication.');
-    }
-    await admin.saveUser(u, false, b.password);
-    return c.body(null, 204);
-  });
   app.get('/:id/projects', (c) => {
     const a = caller(c);
     const u = admin.need('users', c.req.param('id'));
@@ -167,6 +156,25 @@ export function userRoutes(core: IdentityCore): Hono<AppEnv> {
         filterList(c, groups, ['name', 'domain_id']).map((g) => groupView(g, base)),
       ),
     );
+  });
+  return app;
+}
+
+/**
+ * POST /v3/users/{id}/password: self-service password change. Like Keystone, it needs no token (the original
+ * password is the credential, so a user with an expired password can still change it); it ends the user's sessions.
+ */
+export function passwordRoute(core: IdentityCore): Hono<AppEnv> {
+  const { admin } = core;
+  const app = new Hono<AppEnv>();
+  app.post('/:id/password', async (c) => {
+    const u = admin.need('users', c.req.param('id'));
+    const { user: b } = await jsonBody(c, passwordSchema);
+    if (!(await verifyPassword(b.original_password, u.password_hash))) {
+      throw unauthorized('identity.bad_credentials', 'The request you have made requires authentication.');
+    }
+    await admin.saveUser(u, false, b.password);
+    return c.body(null, 204);
   });
   return app;
 }
