@@ -9,13 +9,16 @@ function config() {
 }
 
 describe('edge site composition', () => {
-  it('serves health and metrics, and answers unknown routes with an OpenStack 404', async () => {
+  it('serves health and metrics, 404s unknown routes and 401s anonymous API calls', async () => {
     const site = await createEdgeSite({ config: config(), dbPath: ':memory:' });
     const health = await site.app.request('/healthz');
     expect(health.status).toBe(200);
     expect(health.headers.get('x-openstack-request-id')).toMatch(/^req-/);
-    const missing = await site.app.request('/compute/v2.1/nope');
+    const missing = await site.app.request('/no/such/service');
     expect(missing.status).toBe(404);
+    const anonymous = await site.app.request('/compute/v2.1/servers');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Keystone uri=/);
     const metrics = await site.app.request('/metrics');
     expect(await metrics.text()).toContain('brume_http_requests_total');
     await site.stop();
