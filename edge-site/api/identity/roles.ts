@@ -23,10 +23,8 @@ export function roleRoutes(core: IdentityCore): Hono<AppEnv> {
   app.get('/', (c) => {
     const a = caller(c);
     const domainId = c.req.query('domain_id');
-    enforce(
-      policy.systemReader(a) || policy.domainReader(a, domainId ?? a.domain?.id ?? '') || a.domain !== undefined,
-      'identity:list_roles',
-    );
+    // Keystone: system readers, and readers of a domain (to pick roles to grant there).
+    enforce(policy.systemReader(a) || policy.domainReader(a, a.domain?.id ?? ''), 'identity:list_roles');
     let items = filterList(c, deps.catalog.list('roles'), ['name', 'domain_id']);
     if (domainId === undefined) items = items.filter((r) => r.domain_id === null);
     const base = baseUrl(c);
@@ -51,7 +49,7 @@ export function roleRoutes(core: IdentityCore): Hono<AppEnv> {
     return c.json({ role: roleView(r, baseUrl(c)) }, 201);
   });
   app.get('/:id', (c) => {
-    enforce(policy.systemReader(caller(c)) || caller(c).domain !== undefined, 'identity:get_role');
+    enforce(policy.domainReader(caller(c), caller(c).domain?.id ?? ''), 'identity:get_role');
     return c.json({ role: roleView(admin.need('roles', c.req.param('id')), baseUrl(c)) });
   });
   app.patch('/:id', async (c) => {
