@@ -94,11 +94,13 @@ function workflow(label: string, useMosquitto: boolean) {
       for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919) & 0xff;
       const file = join(dir, 'disk.raw');
       writeFileSync(file, bytes);
-      const created = await osJson('image', 'create', '--disk-format', 'raw', '--container-format', 'bare', '--file', file, 'tiny');
-      expect(created.status).toBe('active');
+      // The CLI prints the record as created (queued, like Glance); the upload follows in the same command.
+      await os('image', 'create', '--disk-format', 'raw', '--container-format', 'bare', '--file', file, 'tiny');
       const list = await osJson<Array<{ Name: string }>>('image', 'list');
       expect(list.map((i) => i.Name)).toContain('tiny');
       const shown = await osJson('image', 'show', 'tiny');
+      expect(shown.status).toBe('active');
+      expect(shown.size).toBe(bytes.length);
       expect(shown.checksum).toBe(createHash('md5').update(bytes).digest('hex'));
       const out = join(dir, 'saved.raw');
       await os('image', 'save', '--file', out, 'tiny');
