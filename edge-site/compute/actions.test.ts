@@ -107,3 +107,60 @@ describe('server metadata', () => {
     expect((await h.req('GET', `/servers/${id}`)).json.server.metadata).toEqual({ z: '9' });
   });
 });
+
+describe('server ips, tags and tenant usage', () => {
+  it('lists addresses by network', async () => {
+    const h = await computeHarness();
+    const id = await h.boot();
+    expect((await h.req('GET', `/servers/${id}/ips`)).json).toEqual({
+      addresses: { private: [{ version: 4, addr: '10.0.0.11' }] },
+    });
+    expect((await h.req('GET', `/servers/${id}/ips/private`)).json).toEqual({
+      private: [{ version: 4, addr: '10.0.0.11' }],
+    });
+    expect((await h.req('GET', `/servers/${id}/ips/public`)).status).toBe(404);
+  });
+
+  it('manages tags from 2.26', async () => {
+    const h = await computeHarness();
+    const id = await h.boot();
+    expect((await h.req('GET', `/servers/${id}/tags`)).status).toBe(404);
+    const v = '2.26';
+    expect((await h.req('PUT', `/servers/${id}/tags/a`, { version: v })).status).toBe(201);
+    expect((await h.req('PUT', `/servers/${id}/tags/a`, { version: v })).status).toBe(204);
+    expect((await h.req('GET', `/servers/${id}/tags/a`, { version: v })).status).toBe(204);
+    expect((await h.req('PUT', `/servers/${id}/tags`, { version: v, body: { tags: ['x', 'y'] } })).json).toEqual({
+      tags: ['x', 'y'],
+    });
+    expect((await h.req('GET', `/servers/${id}`, { version: v })).json.server.tags).toEqual(['x', 'y']);
+    expect((await h.req('GET', '/servers?tags=x', { version: v })).status).toBe(200);
+    expect((await h.req('DELETE', `/servers/${id}/tags/x`, { version: v })).status).toBe(204);
+    expect((await h.req('DELETE', `/servers/${id}/tags/x`, { version: v })).status).toBe(404);
+    expect((await h.req('DELETE', `/servers/${id}/tags`, { version: v })).status).toBe(204);
+    expect((await h.req('GET', `/servers/${id}/tags`, { version: v })).json).toEqual({ tags: [] });
+  });
+
+  it('reports server hours per tenant', async () => {
+    const h = await computeHarness();
+    const id = await h.boot();
+    h.deps.clock.advance(2 * 3_600_000);
+    const q = '?start=2025-12-31T00:00:00&end=2026-01-01T02:00:00';
+    const one = await h.req('GET', `/os-simple-tenant-usage/p1${q}`);
+    expect(one.json.tenant_usage.total_hours).toBe(2);
+    expect(one.json.tenant_usage.total_memory_mb_usage).toBe(1024);
+    expect(one.json.tenant_usage.server_usages[0]).toMatchObject({
+      instance_id: id,
+      state: 'active',
+      flavor: 'm1.tiny',
+    });
+    expect((await h.req('GET', `/os-simple-tenant-usage${q}`)).status).toBe(403);
+    const all = await h.req('GET', `/os-simple-tenant-usage${q}&detailed=1`, { as: h.admin });
+    expect(all.json.tenant_usages.map((u: { tenant_id: string }) => u.tenant_id)).toEqual(['p1']);
+    expect((await h.req('GET', `/os-simple-tenant-usage/p1?start=bad`)).status).toBe(400);
+    const actions = await h.req(
+      'GET',
+      `/servers/${id}/os-instance-actions/${(await h.req('GET', `/servers/${id}/os-instance-actions`)).json.instanceActions[0].request_id}`,
+    );
+    expect(actions.json.instanceAction.events[0].result).toBe('Success');
+  });
+});

@@ -12,9 +12,11 @@ import { keypairRoutes } from './keypairs.ts';
 import { serviceRoutes } from './os-services.ts';
 import { limitRoutes, quotaSetRoutes } from './quotas.ts';
 import { serverActionRoutes } from './server-actions.ts';
+import { serverExtraRoutes } from './server-extras.ts';
 import { serverGroupRoutes } from './server-groups.ts';
 import { serverMetadataRoutes } from './server-metadata.ts';
 import { serverRoutes } from './servers.ts';
+import { tenantUsageRoutes } from './tenant-usage.ts';
 import { versionRoutes } from './versions.ts';
 
 /** Builds the compute app (mounted at `/compute`). */
@@ -46,12 +48,14 @@ export function computeApp(ctx: ComputeContext): Hono<AppEnv> {
   v21.route('/servers', serverRoutes(ctx));
   v21.route('/servers', serverActionRoutes(ctx));
   v21.route('/servers', serverMetadataRoutes(ctx));
+  v21.route('/servers', serverExtraRoutes(ctx));
   v21.route('/os-hypervisors', hypervisorRoutes(ctx));
   v21.route('/os-services', serviceRoutes(ctx));
   v21.route('/os-availability-zone', availabilityZoneRoutes(ctx));
   v21.route('/limits', limitRoutes(ctx));
   v21.route('/os-quota-sets', quotaSetRoutes(ctx));
   v21.route('/os-server-groups', serverGroupRoutes(ctx));
+  v21.route('/os-simple-tenant-usage', tenantUsageRoutes(ctx));
   app.route('/v2.1', v21);
   return app;
 }

@@ -4,7 +4,7 @@
  * guarded transition so concurrent requests cannot interleave. Agent commands carry request ids derived from the
  * row's command counter (`<id>:<op>:<seq>`), so a command resent after a site restart is executed at most once.
  */
-import { eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import { isBrumeError } from '../../../shared/errors.ts';
 import type { AgentCommand, InstanceSpec } from '../../../shared/schemas/agent-protocol.ts';
 import type { AuthContext } from '../../api/env.ts';
@@ -87,7 +87,22 @@ export function createServerEngine(deps: SiteDeps, services: ComputeServices, st
     void p.finally(() => inflight.delete(p));
   };
 
+  /** Closes the server's open `create` instance action. */
+  const finishCreate = async (id: string, result: 'Success' | 'Error', msg: string | null) => {
+    await deps.db.db
+      .update(computeInstanceActions)
+      .set({ finishTime: deps.clock.now(), result, message: msg })
+      .where(
+        and(
+          eq(computeInstanceActions.serverId, id),
+          eq(computeInstanceActions.action, 'create'),
+          isNull(computeInstanceActions.finishTime),
+        ),
+      );
+  };
+
   const fail = async (id: string, code: number, msg: string, details = '') => {
+    await finishCreate(id, 'Error', msg);
     await store.update(id, {
       vmState: 'error',
       taskState: null,
@@ -262,6 +277,7 @@ export function createServerEngine(deps: SiteDeps, services: ComputeServices, st
         updatedAt: t,
       },
     );
+    await finishCreate(id, 'Success', null);
   };
 
   const build = async (id: string, auth: AuthContext) => {

@@ -1,0 +1,91 @@
+/** `/v2.1/servers/{id}/ips[/{network}]` and server tags (2.26). */
+import { type Context, Hono } from 'hono';
+import { z } from 'zod';
+import { badRequest, notFound } from '../../../shared/errors.ts';
+import type { ComputeContext } from '../../compute/context.ts';
+import { atLeast } from '../../compute/microversion.ts';
+import { addressesOf } from '../../compute/servers/view.ts';
+import { jsonBody } from '../body.ts';
+import type { AppEnv } from '../env.ts';
+import { requireRole } from '../policy.ts';
+import { loadServer } from './server-common.ts';
+
+const TAG = /^[^,/]{1,60}$/;
+
+/** The ips and tags sub-app (mounted at `/servers`). */
+export function serverExtraRoutes(ctx: ComputeContext): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get('/:id/ips', async (c) => {
+    const row = await loadServer(ctx, c, c.req.param('id'));
+    return c.json({ addresses: addressesOf(await ctx.services.network.portsOfServer(row.id), false) });
+  });
+  app.get('/:id/ips/:network', async (c) => {
+    const row = await loadServer(ctx, c, c.req.param('id'));
+    const all = addressesOf(await ctx.services.network.portsOfServer(row.id), false);
+    const net = c.req.param('network');
+    const list = all[net];
+    if (!list) throw notFound('compute.network_not_found', `Network ${net} could not be found.`);
+    return c.json({ [net]: list });
+  });
+
+  const tagsOnly = (c: Context<AppEnv>) => {
+    if (!atLeast(c, 26)) throw notFound('api.route_not_found', 'The resource could not be found.');
+  };
+  const save = async (id: string, tags: string[]) => {
+    if (tags.length > 50)
+      throw badRequest('compute.too_many_tags', 'The number of tags exceeded the per-server limit 50');
+    await ctx.store.update(id, { tags, updatedAt: ctx.deps.clock.now() });
+  };
+  app.get('/:id/tags', async (c) => {
+    tagsOnly(c);
+    const row = await loadServer(ctx, c, c.req.param('id'));
+    return c.json({ tags: row.tags });
+  });
+  app.put('/:id/tags', async (c) => {
+    tagsOnly(c);
+    requireRole(c.var.auth, 'member');
+    const row = await loadServer(ctx, c, c.req.param('id'));
+    const { tags } = await jsonBody(c, z.object({ tags: z.array(z.string().regex(TAG)) }));
+    const unique = [...new Set(tags)];
+    await save(row.id, unique);
+    return c.json({ tags: unique });
+  });
+  app.delete('/:id/tags', async (c) => {
+    tagsOnly(c);
+    requireRole(c.var.auth, 'member');
+    const row = await loadServer(ctx, c, c.req.param('id'));
+    await save(row.id, []);
+    return c.body(null, 204);
+  });
+  app.get('/:id/tags/:tag', async (c) => {
+    tagsOnly(c);
+    const row = await loadServer(ctx, c, c.req.param('id'));
+    if (!row.tags.includes(c.req.param('tag'))) throw notFound('compute.tag_not_found', 'Tag not found.');
+    return c.body(null, 204);
+  });
+  app.put('/:id/tags/:tag', async (c) => {
+    tagsOnly(c);
+    requireRole(c.var.auth, 'member');
+    const row = await loadServer(ctx, c, c.req.param('id'));
+    const tag = c.req.param('tag');
+    if (!TAG.test(tag)) throw badRequest('compute.invalid_tag', `Tag '${tag}' is invalid.`);
+    c.header('Location', new URL(c.req.url).href);
+    if (row.tags.includes(tag)) return c.body(null, 204);
+    await save(row.id, [...row.tags, tag]);
+    return c.body(null, 201);
+  });
+  app.delete('/:id/tags/:tag', async (c) => {
+    tagsOnly(c);
+    requireRole(c.var.auth, 'member');
+    const row = await loadServer(ctx, c, c.req.param('id'));
+    const tag = c.req.param('tag');
+    if (!row.tags.includes(tag)) throw notFound('compute.tag_not_found', `Tag ${tag} could not be found.`);
+    await save(
+      row.id,
+      row.tags.filter((t) => t !== tag),
+    );
+    return c.body(null, 204);
+  });
+  return app;
+}
