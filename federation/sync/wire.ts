@@ -1,0 +1,62 @@
+/**
+ * Frames of the catalog sync protocol (version 1), one per transport message:
+ * `[type u8][doc key length u16 BE][doc key UTF-8][payload]`.
+ * - DIGEST (announce): payload = UTF-8 digest of every (doc, heads) held; peers that differ ask for HEADS;
+ * - HEADS (direct): payload = JSON {@link HeadsPayload}, the full document list with heads and change counts;
+ * - SYNC (direct): payload = an Automerge sync message for the doc;
+ * - SNAP (direct): payload = a whole saved Automerge doc (catch-up without round trips).
+ */
+
+/** Frame types. */
+export const FrameType = { DIGEST: 1, HEADS: 2, SYNC: 3, SNAP: 4 } as const;
+/** A frame type value. */
+export type FrameType = (typeof FrameType)[keyof typeof FrameType];
+
+/** A decoded frame. */
+export interface Frame {
+  type: FrameType;
+  doc: string;
+  payload: Uint8Array;
+}
+
+/** Body of a HEADS frame. */
+export interface HeadsPayload {
+  /** Whether the receiver should answer with its own HEADS (false in answers, so exchanges stop). */
+  reply: boolean;
+  /** doc key -> [heads, change count]. */
+  docs: Record<string, [string[], number]>;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Encodes one frame. */
+export function encodeFrame(type: FrameType, doc: string, payload: Uint8Array): Uint8Array {
+  const key = enc.encode(doc);
+  if (key.length > 0xffff) throw new Error('doc key too long');
+  const out = new Uint8Array(3 + key.length + payload.length);
+  out[0] = type;
+  out[1] = key.length >> 8;
+  out[2] = key.length & 0xff;
+  out.set(key, 3);
+  out.set(payload, 3 + key.length);
+  return out;
+}
+
+/** Decodes one frame; undefined for anything malformed or of an unknown type (newer peers). */
+export function decodeFrame(data: Uint8Array): Frame | undefined {
+  if (data.length < 3) return undefined;
+  const type = data[0];
+  if (type !== 1 && type !== 2 && type !== 3 && type !== 4) return undefined;
+  const len = ((data[1] ?? 0) << 8) | (data[2] ?? 0);
+  if (data.length < 3 + len) return undefined;
+  return { type, doc: dec.decode(data.subarray(3, 3 + len)), payload: data.subarray(3 + len) };
+}
+
+/** JSON payload helpers. */
+export const json = {
+  encode: (value: unknown): Uint8Array => enc.encode(JSON.stringify(value)),
+  decode: <T>(payload: Uint8Array): T => JSON.parse(dec.decode(payload)) as T,
+  text: (payload: Uint8Array): string => dec.decode(payload),
+  bytes: (text: string): Uint8Array => enc.encode(text),
+};
