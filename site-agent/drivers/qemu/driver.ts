@@ -267,7 +267,18 @@ export function createQemuDriver(options: QemuDriverOptions): HypervisorDriver {
       return fn(plan, await observe(plan));
     });
 
-  const list = () => Promise.all([...plans.keys()].map((id) => withVm(id, async (_plan, state) => info(id, state))));
+  /** Every known VM; one destroyed while listing is left out rather than failing the list. */
+  const list = async () => {
+    const all = await Promise.all(
+      [...plans.keys()].map((id) =>
+        withVm(id, async (_plan, state) => info(id, state)).catch((err: unknown) => {
+          if (isBrumeError(err) && err.code === 'hypervisor.instance_not_found') return undefined;
+          throw err;
+        }),
+      ),
+    );
+    return all.filter((vm): vm is InstanceInfo => vm !== undefined);
+  };
 
   return {
     // Nova's hypervisor_type for libvirt/QEMU hosts; the contract wants inventory().hypervisorType === type.
