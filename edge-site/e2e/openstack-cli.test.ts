@@ -28,6 +28,7 @@ function workflow(label: string, useMosquitto: boolean) {
     let site: Running;
     let broker: { url: string; proc: Running } | undefined;
     let env: Record<string, string>;
+    let restartArgs: string[] = [];
     const os = async (...args: string[]) => run('/usr/bin/python3', [OPENSTACK, ...args], env);
     const osJson = async <T = Record<string, unknown>>(...args: string[]): Promise<T> =>
       JSON.parse(await os(...args, '-f', 'json')) as T;
@@ -49,6 +50,7 @@ function workflow(label: string, useMosquitto: boolean) {
         args.push('--mqtt-url', broker.url);
       }
       site = startBrume(args, { BRUME_ADMIN_PASSWORD: 'e2e-secret' });
+      restartArgs = args;
       await site.waitFor(/Press Ctrl-C to stop/, 60_000);
       env = { ...parseExports(site.output()), OS_CLOUD: '', OS_CLIENT_CONFIG_FILE: '/dev/null' };
       expect(env.OS_AUTH_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v3$/);
@@ -71,14 +73,25 @@ function workflow(label: string, useMosquitto: boolean) {
       const token = await osJson('token', 'issue');
       expect(String(token.id).length).toBeGreaterThan(20);
       const catalog = await osJson<Array<{ Name: string; Type: string }>>('catalog', 'list');
-      expect(catalog.map((e) => e.Type).sort()).toEqual(expect.arrayContaining(['compute', 'identity', 'image', 'network']));
+      expect(catalog.map((e) => e.Type).sort()).toEqual(
+        expect.arrayContaining(['compute', 'identity', 'image', 'network']),
+      );
     });
 
     it('creates a project and a user and grants a role', async () => {
       await os('project', 'create', '--domain', 'Default', 'demo');
       await os('user', 'create', '--domain', 'Default', '--project', 'demo', '--password', 'pw-demo', 'alice');
       await os('role', 'add', '--project', 'demo', '--user', 'alice', 'member');
-      const assignments = await osJson<unknown[]>('role', 'assignment', 'list', '--user', 'alice', '--project', 'demo', '--names');
+      const assignments = await osJson<unknown[]>(
+        'role',
+        'assignment',
+        'list',
+        '--user',
+        'alice',
+        '--project',
+        'demo',
+        '--names',
+      );
       expect(assignments.length).toBe(1);
       const asAlice = await run('/usr/bin/python3', [OPENSTACK, 'token', 'issue', '-f', 'value', '-c', 'project_id'], {
         ...env,
@@ -115,7 +128,15 @@ function workflow(label: string, useMosquitto: boolean) {
       expect(key.name).toBe('k1');
       expect(readFileSync(join(dir, 'key.pem'), 'utf8')).toContain('PRIVATE KEY');
       await os('network', 'create', 'private');
-      const subnet = await osJson('subnet', 'create', '--network', 'private', '--subnet-range', '10.20.0.0/24', 'private-v4');
+      const subnet = await osJson(
+        'subnet',
+        'create',
+        '--network',
+        'private',
+        '--subnet-range',
+        '10.20.0.0/24',
+        'private-v4',
+      );
       expect(subnet.cidr).toBe('10.20.0.0/24');
     });
 
@@ -150,6 +171,32 @@ function workflow(label: string, useMosquitto: boolean) {
       await os('server', 'delete', '--wait', 'vm1');
       const after = await osJson<Array<{ Name: string }>>('server', 'list');
       expect(after.map((s) => s.Name)).not.toContain('vm1');
+    });
+
+    it.skipIf(useMosquitto)('serves openstacksdk: find by name, create, wait, list, delete', async () => {
+      const out = await run(
+        '/usr/bin/python3',
+        [join(import.meta.dirname, 'sdk_workflow.py'), 'tiny', 'e2e.small', 'private'],
+        env,
+      );
+      const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
+      expect(r).toMatchObject({ status: 'ACTIVE', listed: true, found: true, after: [] });
+      expect(JSON.stringify(r.addresses)).toContain('10.20.0.');
+      expect(r.images).toContain('tiny');
+    });
+
+    it('keeps every record across a restart of the whole site', async () => {
+      await os('server', 'create', '--image', 'tiny', '--flavor', 'e2e.small', '--network', 'private', '--wait', 'vm2');
+      expect(await site.stop()).toBe(0);
+      site = startBrume(restartArgs, { BRUME_ADMIN_PASSWORD: 'e2e-secret' });
+      await site.waitFor(/Press Ctrl-C to stop/, 60_000);
+      env = { ...env, ...parseExports(site.output()) };
+      const server = await osJson('server', 'show', 'vm2');
+      expect(server.status).toBe('ACTIVE');
+      expect((await osJson<Array<{ Name: string }>>('image', 'list')).map((i) => i.Name)).toContain('tiny');
+      expect((await osJson<Array<{ Name: string }>>('project', 'list')).map((p) => p.Name)).toContain('demo');
+      expect((await osJson<Array<{ Name: string }>>('network', 'list')).map((n) => n.Name)).toContain('private');
+      await os('server', 'delete', '--wait', 'vm2');
     });
   });
 }
