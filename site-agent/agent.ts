@@ -37,7 +37,10 @@ export interface Agent {
   readonly bootId: string;
   /** Recovers the driver's VMs, connects, announces itself online and starts heartbeating. */
   start(): Promise<void>;
-  /** Graceful: publishes `offline`, disconnects. */
+  /**
+   * Graceful: publishes `offline`, disconnects. Commands still executing are not awaited (a hung driver must not
+   * block shutdown); unrecorded, they run again if redelivered, which the driver's idempotence absorbs.
+   */
   stop(): Promise<void>;
   /** Vanishes without a goodbye (a crash): the broker publishes the last will. */
   kill(): Promise<void>;
@@ -220,7 +223,6 @@ export function createAgent(options: AgentOptions): Agent {
       const c = client;
       client = undefined;
       if (!c) return;
-      await Promise.allSettled([...inflight.values()]);
       if (c.connected) {
         // The broker may be going away too: never wait for an ack from a connection that closes.
         const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
