@@ -15,8 +15,12 @@ export interface ShardRecord {
   env: Envelope | undefined;
   /** Concurrent values of the key (more than one: a conflict). */
   values: ConcurrentValue[];
+  /** The winning stored value. */
+  value: unknown;
 }
 
+/** Raw materialisation and patches give Automerge ImmutableStrings for scalar strings; `toString()` is the value. */
+const text = (v: unknown): unknown => (typeof v === 'object' && v !== null ? String(v) : v);
 const homeKey = (collection: CollectionName, id: string) => `${collection}\u0000${id}`;
 const mapOf = (doc: DocHandle): RecordMap => ({
   get: (id) => doc.get('_root', id),
@@ -125,9 +129,11 @@ export class Shards {
     const parsed = parseDocKey(doc);
     if (!h || !parsed) return [];
     const out: Array<{ collection: CollectionName; env: LiveEnvelope }> = [];
-    for (const id of h.keys('_root')) {
+    // One materialisation of the root map is ~3x faster than a get per key.
+    const root = h.materialize('/') as Record<string, unknown>;
+    for (const id of Object.keys(root)) {
       this.#home.set(homeKey(parsed.collection, id), doc);
-      const env = decodeEnvelope(h.get('_root', id));
+      const env = decodeEnvelope(text(root[id]));
       if (env) this.#stamp = Math.max(this.#stamp, env.c);
       if (env && !isTombstone(env)) out.push({ collection: parsed.collection, env });
     }
@@ -139,16 +145,23 @@ export class Shards {
     const h = this.#docs.get(doc);
     const parsed = parseDocKey(doc);
     if (!h || !parsed) return [];
-    const ids = new Set<string>();
+    // The diff's patches carry the winning value and a conflict flag: only conflicting keys need `getAll`.
+    const changed = new Map<string, { value: unknown; conflict: boolean }>();
     for (const p of h.diff(before, h.getHeads())) {
-      const first = p.path[0];
-      if (typeof first === 'string') ids.add(first);
+      const id = p.path[0];
+      if (typeof id !== 'string') continue;
+      if (p.path.length === 1 && p.action === 'put')
+        changed.set(id, { value: text(p.value), conflict: p.conflict === true });
+      else changed.set(id, { value: h.get('_root', id), conflict: true });
     }
     const out: ShardRecord[] = [];
-    for (const id of ids) {
+    for (const [id, { value, conflict }] of changed) {
       this.#home.set(homeKey(parsed.collection, id), doc);
-      const values = h.getAll('_root', id).map((v) => ({ value: v[1], opId: String(v[2] ?? '') }));
-      out.push({ collection: parsed.collection, id, env: decodeEnvelope(h.get('_root', id)), values });
+      const values = conflict
+        ? h.getAll('_root', id).map((v) => ({ value: v[1], opId: String(v[2] ?? '') }))
+        : [{ value, opId: '' }];
+      const current = conflict ? h.get('_root', id) : value;
+      out.push({ collection: parsed.collection, id, env: decodeEnvelope(current), values, value: current });
     }
     return out;
   }
