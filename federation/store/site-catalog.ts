@@ -1,0 +1,24 @@
+import type { Client } from '@libsql/client';
+import type { Clock } from '../../shared/ports/clock.ts';
+import type { Logger } from '../../shared/ports/logger.ts';
+import { createReplicatedCatalog, type ReplicatedCatalog } from './replicated-catalog.ts';
+import { sqlitePersistence } from './sqlite-persistence.ts';
+
+/**
+ * The `catalog` option of `createEdgeSite`: the replicated catalog stored in the site's own SQLite database.
+ * `createEdgeSite({ config, catalog: siteCatalog({ siteId: config.site, clock, log }) })`; the running store is then
+ * `site.deps.catalog` (a {@link ReplicatedCatalog}: hand its `replica` to `startCatalogSync`).
+ */
+export function siteCatalog(options: {
+  siteId: string;
+  clock: Clock;
+  log: Logger;
+  compactAfter?: number;
+}): (db: { client: Client }) => Promise<ReplicatedCatalog> {
+  return async (db) =>
+    createReplicatedCatalog({
+      ...options,
+      log: options.log.child({ component: 'catalog' }),
+      persistence: await sqlitePersistence(db),
+    });
+}
