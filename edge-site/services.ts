@@ -47,6 +47,11 @@ export interface IdentityService {
     adminProject: string;
     publicUrl: string;
   }): Promise<void>;
+  /**
+   * A short-lived project-scoped token on behalf of `userId` (e.g. for an agent to download the image of a server
+   * that user creates). Throws `unauthorized` when the user has no role on the project any more.
+   */
+  issueDelegatedToken?(input: { userId: string; projectId: string; ttlMs: number }): Promise<string>;
 }
 
 // ---------------------------------------------------------------- image
@@ -88,6 +93,8 @@ export interface NetworkService {
   allocateForServer(auth: AuthContext, serverId: string, request: NetworkRequest, host: string): Promise<ServerPort[]>;
   /** Ports bound to a server (empty when none). */
   portsOfServer(serverId: string): Promise<ServerPort[]>;
+  /** Ports of many servers at once (listings): every id is a key, with an empty list when it has none. */
+  portsOfServers(serverIds: readonly string[]): Promise<Map<string, ServerPort[]>>;
   /** Deletes ports created for the server and unbinds pre-existing ones. Idempotent. */
   releaseForServer(serverId: string): Promise<void>;
 }

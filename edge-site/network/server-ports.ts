@@ -2,7 +2,7 @@
  * The NetworkService compute uses: ports for servers (Nova's `networks` request), all-or-nothing, serialized by the
  * module lock so concurrent boots never get the same address. Errors use Nova's wording: compute shows them.
  */
-import { and, asc, eq, like } from 'drizzle-orm';
+import { and, asc, eq, inArray, like } from 'drizzle-orm';
 import { badRequest, conflict, isBrumeError } from '../../shared/errors.ts';
 import type { AuthContext } from '../api/env.ts';
 import { isAdmin } from '../api/policy.ts';
@@ -135,6 +135,26 @@ export function networkService(ctx: NetCtx): NetworkService {
         .where(and(eq(ports.deviceId, serverId), like(ports.deviceOwner, 'compute:%')))
         .orderBy(asc(ports.createdAt), asc(ports.id));
       return serverPorts(ctx, rows);
+    },
+
+    async portsOfServers(serverIds) {
+      // One query per chunk instead of one per server: listings of 1,000 servers stay fast.
+      const byServer = new Map<string, ServerPort[]>(serverIds.map((id) => [id, []]));
+      for (let i = 0; i < serverIds.length; i += 500) {
+        const chunk = serverIds.slice(i, i + 500);
+        const rows = await ctx.db
+          .select()
+          .from(ports)
+          .where(and(inArray(ports.deviceId, chunk), like(ports.deviceOwner, 'compute:%')))
+          .orderBy(asc(ports.createdAt), asc(ports.id));
+        if (rows.length === 0) continue;
+        const rendered = await serverPorts(ctx, rows);
+        rows.forEach((row, j) => {
+          const port = rendered[j];
+          if (port) byServer.get(row.deviceId)?.push(port);
+        });
+      }
+      return byServer;
     },
 
     releaseForServer(serverId) {

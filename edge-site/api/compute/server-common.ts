@@ -7,6 +7,7 @@ import { atLeast } from '../../compute/microversion.ts';
 import type { ServerRow } from '../../compute/servers/store.ts';
 import { type ServerViewKind, serverView } from '../../compute/servers/view.ts';
 import { computeServerGroups } from '../../db/schema/compute.ts';
+import type { ServerPort } from '../../services.ts';
 import type { AppEnv } from '../env.ts';
 import { canSeeProject, isAdmin } from '../policy.ts';
 
@@ -33,8 +34,10 @@ export async function renderServer(
   row: ServerRow,
   kind: ServerViewKind,
   show: boolean,
+  /** Ports prefetched for a listing (see NetworkService.portsOfServers). */
+  prefetched?: ServerPort[],
 ): Promise<Record<string, unknown>> {
-  const ports = row.deletedAt ? [] : await ctx.services.network.portsOfServer(row.id);
+  const ports = row.deletedAt ? [] : (prefetched ?? (await ctx.services.network.portsOfServer(row.id)));
   let groups: string[] = [];
   if (show && atLeast(c, 71)) {
     const all = await ctx.deps.db.db.select().from(computeServerGroups);

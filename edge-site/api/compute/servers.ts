@@ -5,7 +5,7 @@ import { badRequest } from '../../../shared/errors.ts';
 import type { ComputeContext } from '../../compute/context.ts';
 import { nextLink, resourceLinks } from '../../compute/links.ts';
 import { atLeast, versionOf } from '../../compute/microversion.ts';
-import { createServerSchema, createServers } from '../../compute/servers/create.ts';
+import { accessIPv4, accessIPv6, createServerSchema, createServers } from '../../compute/servers/create.ts';
 import { queryServers } from '../../compute/servers/query.ts';
 import { jsonBody } from '../body.ts';
 import type { AppEnv } from '../env.ts';
@@ -22,8 +22,8 @@ const updateSchema = z.object({
       .refine((s) => s.trim() === s && s.trim() !== '', 'Invalid input: leading/trailing whitespace is not allowed')
       .optional(),
     description: z.string().max(255).nullable().optional(),
-    accessIPv4: z.string().optional(),
-    accessIPv6: z.string().optional(),
+    accessIPv4: accessIPv4.optional(),
+    accessIPv6: accessIPv6.optional(),
     'OS-DCF:diskConfig': z.enum(['AUTO', 'MANUAL']).optional(),
   }),
 });
@@ -37,8 +37,9 @@ export function serverRoutes(ctx: ComputeContext): Hono<AppEnv> {
     const q = c.req.query();
     const rows = await queryServers(ctx.store, c.var.auth, q, portsOf);
     const page = paginate(rows, q.limit, q.marker, (r) => r.id);
+    const ports = detail ? await ctx.services.network.portsOfServers(page.items.map((r) => r.id)) : undefined;
     const servers = detail
-      ? await Promise.all(page.items.map((r) => renderServer(ctx, c, r, 'detail', false)))
+      ? await Promise.all(page.items.map((r) => renderServer(ctx, c, r, 'detail', false, ports?.get(r.id))))
       : page.items.map((r) => ({ id: r.id, name: r.name, links: resourceLinks(c, 'servers', r.id) }));
     return c.json({ servers, ...(page.next ? { servers_links: nextLink(c, page.next) } : {}) });
   };

@@ -90,6 +90,9 @@ export function fakeNetwork(): NetworkService & { ports: Map<string, ServerPort[
     async portsOfServer(serverId: string) {
       return ports.get(serverId) ?? [];
     },
+    async portsOfServers(serverIds: readonly string[]) {
+      return new Map(serverIds.map((id) => [id, ports.get(id) ?? []]));
+    },
     async releaseForServer(serverId: string) {
       ports.delete(serverId);
     },
