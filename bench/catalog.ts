@@ -53,6 +53,13 @@ async function reopen(dir: string): Promise<void> {
   sdb.close();
 }
 
+function reopenInChild(dir: string): { ms: number; count: number; rss: number; baseline: number } {
+  const out = execFileSync(process.execPath, ['--expose-gc', import.meta.filename, '--reopen', dir], {
+    encoding: 'utf8',
+  });
+  return JSON.parse(out) as { ms: number; count: number; rss: number; baseline: number };
+}
+
 /** Runs the benchmark and prints its figures. */
 export async function benchCatalog(records = 100_000): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'brume-bench-catalog-'));
@@ -93,6 +100,10 @@ export async function benchCatalog(records = 100_000): Promise<void> {
     console.log(`RSS of the writing process: ${mib(rss())} MiB`);
 
     await store.flush();
+    const crash = reopenInChild(dir);
+    console.log(
+      `restart as after a kill (chunks, fresh process, ${crash.count} records): ${(crash.ms / 1000).toFixed(2)} s, RSS ${mib(crash.rss)} MiB`,
+    );
     const docs = store.replica.docs();
     const snapshots = new Map(docs.map((d) => [d, store.replica.snapshot(d) ?? new Uint8Array()]));
     const stored = await persistence.size();
