@@ -7,6 +7,7 @@ import { BrumeError, badRequest, conflict, notFound } from '../../shared/errors.
 import type { CatalogStore } from '../../shared/ports/catalog-store.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { Keypair } from '../../shared/schemas/catalog/index.ts';
+import { generateX509 } from './x509.ts';
 
 const SSH_TYPES = new Set([
   'ssh-rsa',
@@ -107,10 +108,12 @@ export async function createKeypair(
   let publicKey = input.publicKey;
   let privateKey: string | undefined;
   if (publicKey === undefined) {
-    if (input.type === 'x509') {
-      throw badRequest('compute.invalid_keypair', 'Keypair data is invalid: x509 keypairs must be imported');
-    }
-    const generated = generateSshKey(`Generated-by-Brume`);
+    const generated =
+      input.type === 'x509'
+        ? (({ certificate, privateKey: key }) => ({ publicKey: certificate, privateKey: key }))(
+            generateX509(input.userId, deps.clock.now()),
+          )
+        : generateSshKey(`Generated-by-Brume`);
     publicKey = generated.publicKey;
     privateKey = generated.privateKey;
   }

@@ -2,13 +2,14 @@
 import { Hono } from 'hono';
 import { BrumeError, badRequest, conflict } from '../../../shared/errors.ts';
 import type { ComputeContext } from '../../compute/context.ts';
-import { atLeast } from '../../compute/microversion.ts';
+import { atLeast, versionOf } from '../../compute/microversion.ts';
+import { rebuildSchema, rebuildServer } from '../../compute/servers/rebuild.ts';
 import { ACTIONS, type ActionSpec } from '../../compute/servers/states.ts';
 import type { ServerRow } from '../../compute/servers/store.ts';
-import { jsonBody } from '../body.ts';
+import { describeZodError, jsonBody } from '../body.ts';
 import type { AppEnv } from '../env.ts';
 import { isAdmin, requireRole } from '../policy.ts';
-import { assertUnlocked, loadServer } from './server-common.ts';
+import { assertUnlocked, loadServer, renderServer } from './server-common.ts';
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -71,6 +72,14 @@ export function serverActionRoutes(ctx: ComputeContext): Hono<AppEnv> {
         const spec = type.toUpperCase() === 'HARD' ? ACTIONS['reboot-hard'] : ACTIONS.reboot;
         if (spec) await power(row, spec, c.var.requestId, auth);
         return c.body(null, 202);
+      }
+      case 'rebuild': {
+        assertUnlocked(c, row);
+        const parsed = rebuildSchema.safeParse(body);
+        if (!parsed.success) throw badRequest('api.invalid_body', describeZodError(parsed.error));
+        const r = await rebuildServer(ctx, auth, row, parsed.data, versionOf(c).minor, c.var.requestId);
+        const view = await renderServer(ctx, c, r.row, 'basic', true);
+        return c.json({ server: { ...view, adminPass: r.adminPass } }, 202);
       }
       case 'os-getConsoleOutput': {
         let lines: number | undefined;

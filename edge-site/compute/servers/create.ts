@@ -1,4 +1,5 @@
 /** `POST /servers`: validates the request as Nova does, checks quota, inserts the rows (BUILD) and starts builds. */
+import { isIPv4, isIPv6 } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { BrumeError, badRequest, forbidden, isBrumeError } from '../../../shared/errors.ts';
@@ -20,6 +21,20 @@ const name = z
   .min(1)
   .max(255)
   .refine((s) => s.trim() === s && s.trim() !== '', 'Invalid input: leading/trailing whitespace is not allowed');
+
+/** Nova's `accessIPv4`/`accessIPv6` formats (an empty string clears the address). */
+export const accessIPv4 = z.string().refine((v) => v === '' || isIPv4(v), 'Invalid input: not a valid IPv4 address');
+export const accessIPv6 = z
+  .string()
+  .refine((v) => v === '' || isIPv6(v), 'Invalid input: not a valid IPv6 address')
+  .transform(canonicalIPv6);
+
+/** An IPv6 address in RFC 5952 form (as Nova stores it: `0:0::BABE:220.12.22.2` -> `::babe:dc0c:1602`). */
+export function canonicalIPv6(v: string): string {
+  if (v === '') return v;
+  const host = new URL(`http://[${v}]/`).hostname;
+  return host.slice(1, -1);
+}
 
 const bdm = z.looseObject({
   source_type: z.enum(['image', 'volume', 'snapshot', 'blank']).optional(),
@@ -61,8 +76,8 @@ export const createServerSchema = z.looseObject({
     tags: z.array(z.string().min(1).max(60)).max(50).optional(),
     adminPass: z.string().optional(),
     'OS-DCF:diskConfig': z.enum(['AUTO', 'MANUAL']).optional(),
-    accessIPv4: z.string().optional(),
-    accessIPv6: z.string().optional(),
+    accessIPv4: accessIPv4.optional(),
+    accessIPv6: accessIPv6.optional(),
   }),
   'os:scheduler_hints': z.looseObject({ group: z.string().optional() }).optional(),
 });
@@ -82,6 +97,44 @@ const PASS_CHARS = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 
 function truthy(v: boolean | string | undefined): boolean {
   return v === true || (typeof v === 'string' && ['true', '1', 'yes', 'on', 't', 'y'].includes(v.toLowerCase()));
+}
+
+/** Validates `imageRef` for booting (or rebuilding) with `flavor`: 400s as Nova answers them; returns the image id. */
+export function resolveBootImage(
+  services: ComputeServices,
+  auth: AuthContext,
+  imageRef: string,
+  flavor: { ram: number; disk: number },
+): string {
+  const imageId = imageRef.split('/').pop() ?? '';
+  if (imageId === '') throw badRequest('compute.image_required', 'Missing imageRef attribute');
+  if (!isUuidLike(imageId)) throw badRequest('compute.invalid_image', 'Invalid imageRef provided.');
+  let image: ReturnType<ComputeServices['image']['getForBoot']>;
+  try {
+    image = services.image.getForBoot(auth, imageId);
+  } catch (err) {
+    if (isBrumeError(err) && (err.kind === 'not_found' || err.kind === 'forbidden')) {
+      throw badRequest('compute.image_not_found', `Image ${imageId} could not be found.`);
+    }
+    if (isBrumeError(err) && err.kind === 'conflict') {
+      throw badRequest('compute.image_not_active', `Image ${imageId} is not active.`);
+    }
+    throw err;
+  }
+  if (image.min_ram > flavor.ram) {
+    throw badRequest('compute.flavor_memory_too_small', "Flavor's memory is too small for requested image.");
+  }
+  if (flavor.disk > 0) {
+    const size = image.virtual_size ?? image.size ?? 0;
+    if (image.min_disk > flavor.disk || size > flavor.disk * 1024 ** 3) {
+      throw badRequest(
+        'compute.flavor_disk_too_small',
+        `Flavor's disk is too small for requested image. Flavor disk is ${flavor.disk * 1024 ** 3} bytes, image is ${Math.max(size, image.min_disk * 1024 ** 3)} bytes.`,
+      );
+    }
+  }
+
+  return imageId;
 }
 
 /** Validates, checks quota, inserts and starts the builds. `minor` is the request's microversion minor. */
@@ -113,33 +166,7 @@ export async function createServers(
     if (b.source_type === 'blank' && b.destination_type === 'local') continue;
     throw badRequest('compute.bdm_not_supported', 'Block device mappings with volumes are not supported yet.');
   }
-  const imageId = imageRef.split('/').pop() ?? '';
-  if (imageId === '') throw badRequest('compute.image_required', 'Missing imageRef attribute');
-  if (!isUuidLike(imageId)) throw badRequest('compute.invalid_image', 'Invalid imageRef provided.');
-  let image: ReturnType<ComputeServices['image']['getForBoot']>;
-  try {
-    image = services.image.getForBoot(auth, imageId);
-  } catch (err) {
-    if (isBrumeError(err) && (err.kind === 'not_found' || err.kind === 'forbidden')) {
-      throw badRequest('compute.image_not_found', `Image ${imageId} could not be found.`);
-    }
-    if (isBrumeError(err) && err.kind === 'conflict') {
-      throw badRequest('compute.image_not_active', `Image ${imageId} is not active.`);
-    }
-    throw err;
-  }
-  if (image.min_ram > flavor.ram) {
-    throw badRequest('compute.flavor_memory_too_small', "Flavor's memory is too small for requested image.");
-  }
-  if (flavor.disk > 0) {
-    const size = image.virtual_size ?? image.size ?? 0;
-    if (image.min_disk > flavor.disk || size > flavor.disk * 1024 ** 3) {
-      throw badRequest(
-        'compute.flavor_disk_too_small',
-        `Flavor's disk is too small for requested image. Flavor disk is ${flavor.disk * 1024 ** 3} bytes, image is ${Math.max(size, image.min_disk * 1024 ** 3)} bytes.`,
-      );
-    }
-  }
+  const imageId = resolveBootImage(services, auth, imageRef, flavor);
 
   // Networks: required from 2.37; `auto` before.
   let networks: NetworkRequest;

@@ -21,8 +21,13 @@ function regex(pattern: string): RegExp {
   }
 }
 
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/** An ISO 8601 time as Nova's parse_isotime accepts it (no zone means UTC); anything else is a 400. */
 function parseTime(name: string, raw: string): number {
-  const t = Date.parse(raw);
+  const m = ISO_TIME.exec(raw.trim());
+  const text = m ? raw.trim().replace(' ', 'T') : '';
+  const t = !m ? Number.NaN : Date.parse(m[1] || !text.includes('T') ? text : `${text}Z`);
   if (Number.isNaN(t))
     throw badRequest('compute.invalid_filter', `Invalid input for query parameters ${name}. Value: ${raw}.`);
   return t;

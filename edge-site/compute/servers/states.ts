@@ -23,6 +23,7 @@ const BY_VM_STATE: Record<string, string> = {
 
 /** The API `status` (Nova's common._STATE_MAP, reduced to the states Brume has). */
 export function statusOf(vmState: string, taskState: string | null): string {
+  if (taskState === 'rebuilding' && ['active', 'stopped', 'error'].includes(vmState)) return 'REBUILD';
   if (vmState === 'active' || vmState === 'stopped') {
     if (taskState === 'rebooting' || taskState === 'reboot_pending' || taskState === 'reboot_started') return 'REBOOT';
     if (taskState === 'rebooting_hard' || taskState === 'reboot_pending_hard' || taskState === 'reboot_started_hard') {
