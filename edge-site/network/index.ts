@@ -1,14 +1,17 @@
 /**
- * The network module: Neutron v2.0 for one site (networks, subnets with IPAM, ports, security groups; API objects
- * only, no data plane yet) and the NetworkService compute uses. All state is site-local SQLite.
+ * The network module: Neutron v2.0 for one site (networks, subnets with IPAM, ports, security groups, routers,
+ * floating IPs, quotas; API objects only, no data plane yet) and the NetworkService compute uses. All state is site-local SQLite.
  */
 import { Hono } from 'hono';
 import type { AppEnv } from '../api/env.ts';
 import { requireAuth } from '../api/middleware/auth.ts';
 import { serviceTag } from '../api/middleware/service.ts';
 import { extensionRoutes, versionRoutes } from '../api/network/discovery.ts';
+import { floatingIpRoutes } from '../api/network/floating-ips.ts';
 import { networkRoutes } from '../api/network/networks.ts';
 import { portRoutes } from '../api/network/ports.ts';
+import { quotaRoutes } from '../api/network/quotas.ts';
+import { routerRoutes } from '../api/network/routers.ts';
 import { securityGroupRoutes, securityGroupRuleRoutes } from '../api/network/security-groups.ts';
 import { subnetRoutes } from '../api/network/subnets.ts';
 import type { IdentityService, NetworkService, SiteDeps, SiteModule } from '../services.ts';
@@ -33,6 +36,9 @@ export async function createNetwork(
   v2.route('/ports', portRoutes(ctx));
   v2.route('/security-groups', securityGroupRoutes(ctx));
   v2.route('/security-group-rules', securityGroupRuleRoutes(ctx));
+  v2.route('/routers', routerRoutes(ctx));
+  v2.route('/floatingips', floatingIpRoutes(ctx));
+  v2.route('/quotas', quotaRoutes(ctx));
   v2.route('/', extensionRoutes());
   app.route('/v2.0', v2);
   return { app, ...networkService(ctx) };

@@ -6,6 +6,7 @@ import { ipAllocations, networks, ports, subnets } from '../db/schema/network.ts
 import { isoTime, type NetCtx, owningProject, owns } from './context.ts';
 import { conflictOf, invalidInput, networkNotFound, policyDenied } from './errors.ts';
 import type { Dict } from './query.ts';
+import { checkQuota } from './quotas.ts';
 
 /** A stored network. */
 export type NetworkRow = typeof networks.$inferSelect;
@@ -130,6 +131,7 @@ export async function createNetwork(ctx: NetCtx, auth: AuthContext, input: Netwo
   checkAdminOnly(auth, input, 'create');
   checkMtu(input.mtu);
   const projectId = owningProject(auth, input);
+  await checkQuota(ctx, projectId, 'network');
   const type = input['provider:network_type'] ?? 'vxlan';
   if (!NETWORK_TYPES.has(type)) throw invalidInput(`network_type value '${type}' not supported`);
   let segmentationId = input['provider:segmentation_id'] ?? null;

@@ -18,6 +18,7 @@ import { canonicalIp, parseCidr } from './ip.ts';
 import { chooseFixedIps, type FixedIp, type FixedIpRequest } from './ipam.ts';
 import { loadNetwork, type NetworkRow } from './networks.ts';
 import type { Dict } from './query.ts';
+import { checkQuota } from './quotas.ts';
 import { ensureDefaultGroup } from './security-groups.ts';
 
 /** A stored port. */
@@ -245,7 +246,8 @@ export async function createPortRecord(
     net = await loadNetwork(ctx, auth, input.network_id);
     checkBinding(auth, input, 'create');
   }
-  const projectId = options.trusted && input.project_id ? input.project_id : owningProject(auth, input);
+  const projectId = options.trusted && input.project_id !== undefined ? input.project_id : owningProject(auth, input);
+  if (!options.trusted) await checkQuota(ctx, projectId, 'port');
   const deviceOwner = input.device_owner ?? '';
   const portSecurity = input.port_security_enabled ?? net.portSecurityEnabled;
   const vnicType = input['binding:vnic_type'] ?? 'normal';

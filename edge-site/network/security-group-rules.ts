@@ -6,6 +6,7 @@ import { isoTime, type NetCtx, owns } from './context.ts';
 import { badAttribute, badRequestTyped, conflictOf, policyDenied, securityGroupRuleNotFound } from './errors.ts';
 import { formatCidr, parseCidr } from './ip.ts';
 import type { Dict } from './query.ts';
+import { checkQuota } from './quotas.ts';
 import { loadSecurityGroup } from './security-groups.ts';
 
 type RuleRow = typeof securityGroupRules.$inferSelect;
@@ -143,6 +144,7 @@ const anyPrefix = (p: string | null) => (p === '0.0.0.0/0' || p === '::/0' ? nul
 export async function createRule(ctx: NetCtx, auth: AuthContext, input: RuleInput): Promise<Dict> {
   if (!input.security_group_id) throw badAttribute('security_group_id', "'None' is not a valid UUID");
   const group = await loadSecurityGroup(ctx, auth, input.security_group_id);
+  await checkQuota(ctx, group.projectId, 'security_group_rule');
   const direction = input.direction;
   if (direction !== 'ingress' && direction !== 'egress') {
     throw badAttribute('direction', `'${direction}' is not in ['ingress', 'egress']`);

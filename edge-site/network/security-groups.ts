@@ -6,6 +6,7 @@ import { ports, securityGroupRules, securityGroups } from '../db/schema/network.
 import { isoTime, type NetCtx, owningProject, owns } from './context.ts';
 import { conflictOf, policyDenied, securityGroupNotFound } from './errors.ts';
 import type { Dict } from './query.ts';
+import { checkQuota } from './quotas.ts';
 import { ruleView } from './security-group-rules.ts';
 
 /** A stored security group. */
@@ -135,6 +136,7 @@ export async function createSecurityGroup(ctx: NetCtx, auth: AuthContext, input:
   const projectId = owningProject(auth, input);
   await ensureDefaultGroup(ctx, projectId);
   if (input.name === 'default') throw defaultExists();
+  await checkQuota(ctx, projectId, 'security_group');
   const now = ctx.deps.clock.now();
   const group: SecurityGroupRow = {
     id: ctx.deps.ids.uuid(),

@@ -7,6 +7,7 @@ import { badRequestTyped, conflictOf, invalidInput, policyDenied, subnetNotFound
 import { type Cidr, contains, formatCidr, formatIp, hostRange, lastOf, overlaps, parseCidr, parseIp } from './ip.ts';
 import { AUTO_DELETE_OWNERS, canSeeNetwork, loadNetwork } from './networks.ts';
 import type { Dict } from './query.ts';
+import { checkQuota } from './quotas.ts';
 
 /** A stored subnet. */
 export type SubnetRow = typeof subnets.$inferSelect;
@@ -208,6 +209,7 @@ export async function createSubnet(ctx: NetCtx, auth: AuthContext, input: Subnet
   const net = await loadNetwork(ctx, auth, input.network_id);
   if (!owns(auth, net.projectId)) throw policyDenied('rule:create_subnet and rule:admin_or_network_owner');
   const projectId = owningProject(auth, input);
+  await checkQuota(ctx, projectId, 'subnet');
   if (input.cidr === undefined) throw invalidInput('A cidr must be specified in the absence of a subnet pool');
   const parsed = parseCidr(input.cidr);
   if (!parsed.ok) throw invalidInput(parsed.reason);

@@ -17,6 +17,9 @@ const COLLECTIONS: Array<[string, string]> = [
   ['port', 'ports'],
   ['security_group', 'security-groups'],
   ['security_group_rule', 'security-group-rules'],
+  ['router', 'routers'],
+  ['floatingip', 'floatingips'],
+  ['quota', 'quotas'],
   ['extension', 'extensions'],
   ['availability_zone', 'availability_zones'],
 ];
@@ -49,6 +52,20 @@ const EXTENSIONS: Array<[string, string, string]> = [
   ['network_availability_zone', 'Network Availability Zone', 'Availability zone support for network.'],
   ['sorting', 'Sorting support', 'Enabled sorting support'],
   ['pagination', 'Pagination support', 'Enabled pagination support'],
+  [
+    'router',
+    'Neutron L3 Router',
+    'Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway.',
+  ],
+  ['extraroute', 'Neutron Extra Route', 'Extra routes configuration for L3 router'],
+  [
+    'ext-gw-mode',
+    'Neutron L3 Configurable external gateway mode',
+    'Extension of the router abstraction for specifying whether SNAT should occur on the external gateway',
+  ],
+  ['fip-port-details', 'Floating IP Port Details Extension', 'Add port_details attribute to Floating IP resource'],
+  ['quotas', 'Quota management support', 'Expose functions for quotas management per project'],
+  ['quota_details', 'Quota details management support', 'Expose functions for quotas usage statistics per project'],
   [
     'ip-substring-filtering',
     'IP address substring filtering',

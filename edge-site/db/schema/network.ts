@@ -168,3 +168,14 @@ export const floatingIps = sqliteTable('net_floating_ips', {
   fixedIpAddress: text('fixed_ip_address'),
   routerId: text('router_id'),
 });
+
+/** Per-project quota overrides (`PUT /v2.0/quotas/{project}`); a missing row means the default limit. */
+export const quotas = sqliteTable(
+  'net_quotas',
+  {
+    projectId: text('project_id').notNull(),
+    resource: text('resource').notNull(),
+    limit: integer('limit').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.resource] })],
+);
