@@ -129,6 +129,30 @@ describe('catalog sync between sites', () => {
     expect(fed.site('b').store.list('users')).toHaveLength(20);
   });
 
+  it('relays through a third site when a link silently loses everything', async () => {
+    fed = await createTestFederation(['a', 'b', 'c']);
+    fed.net.link('a', 'c', { drop: 1 });
+    await fed.site('a').store.put('users', user('u1', 'alice'));
+    await fed.site('c').store.put('users', user('u2', 'bob'));
+    await fed.settle(2);
+    expectConverged(fed);
+    expect(fed.site('c').store.get('users', 'u1')?.name).toBe('alice');
+    expect(fed.site('a').store.get('users', 'u2')?.name).toBe('bob');
+  });
+
+  it('ignores malformed frames and bad sync messages', async () => {
+    fed = await createTestFederation(['a', 'b']);
+    const evil = fed.net.endpoint('evil');
+    await fed.settle(1);
+    await evil.send('a', new Uint8Array([9, 9, 9]));
+    await evil.send('a', new Uint8Array([3, 0, 1, 120, 1, 2, 3]));
+    await evil.send('a', new Uint8Array([3, 0, 21, ...new TextEncoder().encode('v1/users/%2A/0xxxxxxx'), 0, 0]));
+    await fed.site('a').store.put('users', user('u1', 'alice'));
+    await fed.settle(1);
+    expect(fed.site('b').store.get('users', 'u1')?.name).toBe('alice');
+    await evil.close();
+  });
+
   it('delivers over links with latency on the manual clock', async () => {
     fed = await createTestFederation(['a', 'b'], { network: { defaults: { latencyMs: 40 } }, intervalMs: 100 });
     await fed.site('a').store.put('users', user('u1', 'alice'));

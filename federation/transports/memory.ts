@@ -21,7 +21,7 @@ export interface LinkOptions {
 export interface MemoryNetworkOptions {
   /** Needed for latency > 0: messages are delivered when this clock passes their deadline (a manual clock in tests). */
   clock?: Clock;
-  /** Source of randomness for drops (seeded in simulation). */
+  /** Source of randomness in [0, 1) for drops (default: a fixed-seed generator, so runs repeat). */
   random?: () => number;
   /** Defaults for every link. */
   defaults?: LinkOptions;
@@ -61,6 +61,19 @@ interface Endpoint {
   open: boolean;
 }
 
+/** A small deterministic generator in [0, 1) (xorshift32). */
+function seeded(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 0x1_0000_0000;
+  };
+}
+
 const pairKey = (a: string, b: string) => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`);
 
 /**
@@ -70,7 +83,7 @@ const pairKey = (a: string, b: string) => (a < b ? `${a}\u0000${b}` : `${b}\u000
  */
 export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryNetwork {
   const log = options.log ?? silentLogger;
-  const random = options.random ?? (() => 1);
+  const random = options.random ?? seeded(1);
   const endpoints = new Map<string, Endpoint>();
   const links = new Map<string, LinkOptions>();
   const lastDelivery = new Map<string, number>();
@@ -123,7 +136,8 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
     const link = linkOf(from, to);
     stats.sent++;
     stats.bytes += data.byteLength;
-    if ((link.drop ?? 0) > 0 && random() < (link.drop ?? 0)) {
+    const drop = link.drop ?? 0;
+    if (drop >= 1 || (drop > 0 && random() < drop)) {
       stats.dropped++;
       return;
     }
