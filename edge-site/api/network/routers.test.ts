@@ -6,8 +6,8 @@ type H = Awaited<ReturnType<typeof networkHarness>>;
 /** A network + subnet owned by `who` (alice by default). */
 async function netWithSubnet(h: H, cidr: string, who = h.who.alice) {
   const net = (await h.call(who, 'POST', '/v2.0/networks', { network: { name: `n-${cidr}` } })).body.network;
-  const sub = (await h.call(who, 'POST', '/v2.0/subnets', { subnet: { network_id: net.id, ip_version: 4, cidr } }))
-    .body.subnet;
+  const sub = (await h.call(who, 'POST', '/v2.0/subnets', { subnet: { network_id: net.id, ip_version: 4, cidr } })).body
+    .subnet;
   return { net, sub };
 }
 
@@ -100,7 +100,9 @@ describe('network API: routers', () => {
       enable_snat: false,
       external_fixed_ips: [{ subnet_id: pub.sub.id, ip_address: '172.24.4.50' }],
     });
-    const cleared = await h.call(h.who.alice, 'PUT', `/v2.0/routers/${r.id}`, { router: { external_gateway_info: {} } });
+    const cleared = await h.call(h.who.alice, 'PUT', `/v2.0/routers/${r.id}`, {
+      router: { external_gateway_info: {} },
+    });
     expect(cleared.body.router.external_gateway_info).toBeNull();
     expect((await h.call(h.who.admin, 'GET', `/v2.0/ports?device_id=${r.id}`)).body.ports).toHaveLength(0);
   });
