@@ -14,6 +14,7 @@ import { quotaRoutes } from '../api/network/quotas.ts';
 import { routerRoutes } from '../api/network/routers.ts';
 import { securityGroupRoutes, securityGroupRuleRoutes } from '../api/network/security-groups.ts';
 import { subnetRoutes } from '../api/network/subnets.ts';
+import { tagRoutes } from '../api/network/tags.ts';
 import type { IdentityService, NetworkService, SiteDeps, SiteModule } from '../services.ts';
 import { createNetCtx } from './context.ts';
 import { networkService } from './server-ports.ts';
@@ -39,6 +40,7 @@ export async function createNetwork(
   v2.route('/routers', routerRoutes(ctx));
   v2.route('/floatingips', floatingIpRoutes(ctx));
   v2.route('/quotas', quotaRoutes(ctx));
+  v2.route('/', tagRoutes(ctx));
   v2.route('/', extensionRoutes());
   app.route('/v2.0', v2);
   return { app, ...networkService(ctx) };

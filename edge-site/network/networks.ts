@@ -2,7 +2,7 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { AuthContext } from '../api/env.ts';
 import { isAdmin } from '../api/policy.ts';
-import { ipAllocations, networks, ports, subnets } from '../db/schema/network.ts';
+import { floatingIps, ipAllocations, networks, ports, subnets } from '../db/schema/network.ts';
 import { isoTime, type NetCtx, owningProject, owns } from './context.ts';
 import { conflictOf, invalidInput, networkNotFound, policyDenied } from './errors.ts';
 import type { Dict } from './query.ts';
@@ -195,7 +195,10 @@ export async function deleteNetwork(ctx: NetCtx, auth: AuthContext, id: string):
   const row = await loadNetwork(ctx, auth, id);
   if (!owns(auth, row.projectId)) throw policyDenied('rule:delete_network');
   const onNet = await ctx.db.select().from(ports).where(eq(ports.networkId, id));
-  if (onNet.some((p) => !AUTO_DELETE_OWNERS.has(p.deviceOwner))) {
+  // Unassociated floating IPs go with their external network (Neutron); associated ones keep it in use.
+  const fips = await ctx.db.select().from(floatingIps).where(eq(floatingIps.floatingNetworkId, id));
+  const freeFipPorts = new Set(fips.filter((f) => f.portId === null).map((f) => f.floatingPortId));
+  if (onNet.some((p) => !AUTO_DELETE_OWNERS.has(p.deviceOwner) && !freeFipPorts.has(p.id))) {
     throw conflictOf(
       'NetworkInUse',
       `Unable to complete operation on network ${id}. There are one or more ports still in use on the network.`,
@@ -203,6 +206,7 @@ export async function deleteNetwork(ctx: NetCtx, auth: AuthContext, id: string):
   }
   const doomed = onNet.map((p) => p.id);
   await ctx.db.batch([
+    ctx.db.delete(floatingIps).where(eq(floatingIps.floatingNetworkId, id)),
     ctx.db.delete(ipAllocations).where(eq(ipAllocations.networkId, id)),
     ctx.db.delete(ports).where(inArray(ports.id, doomed.length > 0 ? doomed : [''])),
     ctx.db.delete(subnets).where(eq(subnets.networkId, id)),

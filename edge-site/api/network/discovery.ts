@@ -64,6 +64,11 @@ const EXTENSIONS: Array<[string, string, string]> = [
     'Extension of the router abstraction for specifying whether SNAT should occur on the external gateway',
   ],
   ['fip-port-details', 'Floating IP Port Details Extension', 'Add port_details attribute to Floating IP resource'],
+  [
+    'standard-attr-tag',
+    'Tag support for resources with standard attribute: subnet, trunk, network_segment_range, router, network, policy, subnetpool, port, security_group, floatingip',
+    'Enables to set tag on resources with standard attribute.',
+  ],
   ['quotas', 'Quota management support', 'Expose functions for quotas management per project'],
   ['quota_details', 'Quota details management support', 'Expose functions for quotas usage statistics per project'],
   [

@@ -164,4 +164,19 @@ describe('network API: floating IPs', () => {
     });
     expect(chosen.body.floatingip.floating_ip_address).toBe('172.24.4.99');
   });
+  it('deletes unassociated floating IPs with their external network; associated ones keep it in use', async () => {
+    const t = await topology(h);
+    const fip = (
+      await h.call(h.who.alice, 'POST', '/v2.0/floatingips', {
+        floatingip: { floating_network_id: t.pub.id, port_id: t.port.id },
+      })
+    ).body.floatingip;
+    await h.call(h.who.alice, 'PUT', `/v2.0/routers/${t.router.id}/remove_router_interface`, { subnet_id: t.sub.id });
+    const inUse = await h.call(h.who.admin, 'DELETE', `/v2.0/networks/${t.pub.id}`);
+    expect(inUse.status).toBe(409);
+    await h.call(h.who.alice, 'PUT', `/v2.0/floatingips/${fip.id}`, { floatingip: { port_id: null } });
+    await h.call(h.who.alice, 'PUT', `/v2.0/routers/${t.router.id}`, { router: { external_gateway_info: {} } });
+    expect((await h.call(h.who.admin, 'DELETE', `/v2.0/networks/${t.pub.id}`)).status).toBe(204);
+    expect((await h.call(h.who.alice, 'GET', `/v2.0/floatingips/${fip.id}`)).status).toBe(404);
+  });
 });
