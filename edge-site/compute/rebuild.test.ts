@@ -124,3 +124,25 @@ describe('x509 keypairs', () => {
     expect(shown.json.keypair.private_key).toBeUndefined();
   });
 });
+
+describe('small Nova APIs', () => {
+  it('serves extensions, server password, v2 version document, restore 409 and deleted instance actions', async () => {
+    const h = await computeHarness();
+    const ext = await h.req('GET', '/extensions');
+    expect(ext.json.extensions.map((e: { name: string }) => e.name)).toContain('Hosts');
+    expect((await h.req('GET', '/extensions/os-consoles')).json.extension.alias).toBe('os-consoles');
+    expect((await h.req('GET', '/extensions/os-nope')).status).toBe(404);
+    const id = await h.boot();
+    expect((await h.req('GET', `/servers/${id}/os-server-password`)).json).toEqual({ password: '' });
+    expect((await h.req('DELETE', `/servers/${id}/os-server-password`)).status).toBe(204);
+    expect((await h.req('DELETE', `/servers/${id}/os-server-password`, { as: h.reader })).status).toBe(403);
+    expect((await h.req('POST', `/servers/${id}/action`, { body: { restore: null } })).status).toBe(409);
+    expect((await h.req('DELETE', `/servers/${id}`)).status).toBe(204);
+    await h.compute.settled();
+    expect((await h.req('GET', `/servers/${id}/os-instance-actions`)).status).toBe(404);
+    const actions = await h.req('GET', `/servers/${id}/os-instance-actions`, { version: '2.21' });
+    expect(actions.json.instanceActions.map((a: { action: string }) => a.action).sort()).toEqual(['create', 'delete']);
+    const v2 = await h.app.request('/compute/v2/');
+    expect(((await v2.json()) as { version: { id: string } }).version.id).toBe('v2.0');
+  });
+});

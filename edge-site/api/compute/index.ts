@@ -6,6 +6,7 @@ import type { AppEnv } from '../env.ts';
 import { requireAuth } from '../middleware/auth.ts';
 import { serviceTag } from '../middleware/service.ts';
 import { availabilityZoneRoutes } from './availability-zones.ts';
+import { extensionRoutes } from './extensions.ts';
 import { flavorRoutes } from './flavors.ts';
 import { hypervisorRoutes } from './hypervisors.ts';
 import { keypairRoutes } from './keypairs.ts';
@@ -40,6 +41,7 @@ export function computeApp(ctx: ComputeContext): Hono<AppEnv> {
     '/os-quota-sets',
     '/os-server-groups',
     '/os-simple-tenant-usage',
+    '/extensions',
   ]) {
     v21.use(`${prefix}/*`, auth);
   }
@@ -56,6 +58,7 @@ export function computeApp(ctx: ComputeContext): Hono<AppEnv> {
   v21.route('/os-quota-sets', quotaSetRoutes(ctx));
   v21.route('/os-server-groups', serverGroupRoutes(ctx));
   v21.route('/os-simple-tenant-usage', tenantUsageRoutes(ctx));
+  v21.route('/extensions', extensionRoutes());
   app.route('/v2.1', v21);
   return app;
 }

@@ -124,6 +124,10 @@ export function serverActionRoutes(ctx: ComputeContext): Hono<AppEnv> {
         await ctx.engine.record(row, 'unlock', auth, c.var.requestId, true);
         return c.body(null, 202);
       }
+      case 'restore':
+      case 'forceDelete':
+        // Brume deletes at once (no soft delete), so no live server is ever SOFT_DELETED.
+        throw invalidState(name, row);
       default:
         throw new BrumeError('bad_request', 'compute.action_not_supported', `There is no such action: ${name}`);
     }

@@ -11,10 +11,18 @@ import type { ServerPort } from '../../services.ts';
 import type { AppEnv } from '../env.ts';
 import { canSeeProject, isAdmin } from '../policy.ts';
 
-/** The live server `id` if the caller may see it; 404 otherwise (other projects' servers included). */
-export async function loadServer(ctx: ComputeContext, c: Context<AppEnv>, id: string): Promise<ServerRow> {
+/**
+ * The live server `id` if the caller may see it; 404 otherwise (other projects' servers included). With
+ * `deleted`, a deleted server is returned too (instance actions of deleted servers, from 2.21).
+ */
+export async function loadServer(
+  ctx: ComputeContext,
+  c: Context<AppEnv>,
+  id: string,
+  opts: { deleted?: boolean } = {},
+): Promise<ServerRow> {
   const row = await ctx.store.get(id);
-  if (!row || row.deletedAt || !canSeeProject(c.var.auth, row.projectId)) {
+  if (!row || (row.deletedAt && !opts.deleted) || !canSeeProject(c.var.auth, row.projectId)) {
     throw notFound('compute.instance_not_found', `Instance ${id} could not be found.`);
   }
   return row;

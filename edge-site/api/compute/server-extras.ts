@@ -1,4 +1,4 @@
-/** `/v2.1/servers/{id}/ips[/{network}]` and server tags (2.26). */
+/** `/v2.1/servers/{id}/ips[/{network}]`, server tags (2.26) and os-server-password. */
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { badRequest, notFound } from '../../../shared/errors.ts';
@@ -27,6 +27,17 @@ export function serverExtraRoutes(ctx: ComputeContext): Hono<AppEnv> {
     const list = all[net];
     if (!list) throw notFound('compute.network_not_found', `Network ${net} could not be found.`);
     return c.json({ [net]: list });
+  });
+
+  // The metadata service is where a guest would post its encrypted password; Brume has none, so it is always empty.
+  app.get('/:id/os-server-password', async (c) => {
+    await loadServer(ctx, c, c.req.param('id'));
+    return c.json({ password: '' });
+  });
+  app.delete('/:id/os-server-password', async (c) => {
+    requireRole(c.var.auth, 'member', 'os_compute_api:os-server-password:clear');
+    await loadServer(ctx, c, c.req.param('id'));
+    return c.body(null, 204);
   });
 
   const tagsOnly = (c: Context<AppEnv>) => {

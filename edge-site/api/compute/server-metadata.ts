@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { BrumeError, badRequest, notFound } from '../../../shared/errors.ts';
 import type { ComputeContext } from '../../compute/context.ts';
 import { isoMicro } from '../../compute/links.ts';
+import { atLeast } from '../../compute/microversion.ts';
 import type { ServerRow } from '../../compute/servers/store.ts';
 import { computeInstanceActions } from '../../db/schema/compute.ts';
 import { jsonBody } from '../body.ts';
@@ -90,7 +91,7 @@ export function serverMetadataRoutes(ctx: ComputeContext): Hono<AppEnv> {
     message: a.message,
   });
   app.get('/:id/os-instance-actions', async (c) => {
-    const row = await loadServer(ctx, c, c.req.param('id'));
+    const row = await loadServer(ctx, c, c.req.param('id'), { deleted: atLeast(c, 21) });
     const rows = await ctx.deps.db.db
       .select()
       .from(computeInstanceActions)
@@ -99,7 +100,7 @@ export function serverMetadataRoutes(ctx: ComputeContext): Hono<AppEnv> {
     return c.json({ instanceActions: rows.map(actionView) });
   });
   app.get('/:id/os-instance-actions/:req', async (c) => {
-    const row = await loadServer(ctx, c, c.req.param('id'));
+    const row = await loadServer(ctx, c, c.req.param('id'), { deleted: atLeast(c, 21) });
     const [a] = await ctx.deps.db.db
       .select()
       .from(computeInstanceActions)

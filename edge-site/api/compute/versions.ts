@@ -4,6 +4,17 @@ import { computeRoot } from '../../compute/links.ts';
 import { MAX_VERSION, MIN_VERSION } from '../../compute/microversion.ts';
 import type { AppEnv } from '../env.ts';
 
+function v20(c: Context<AppEnv>) {
+  return {
+    id: 'v2.0',
+    status: 'SUPPORTED',
+    version: '',
+    min_version: '',
+    updated: '2011-01-21T11:33:21Z',
+    links: [{ rel: 'self', href: `${computeRoot(c)}/v2/` }],
+  };
+}
+
 function v21(c: Context<AppEnv>) {
   return {
     id: 'v2.1',
@@ -20,24 +31,14 @@ export function versionRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const all = (c: Context<AppEnv>) =>
     c.json({
-      versions: [
-        {
-          id: 'v2.0',
-          status: 'SUPPORTED',
-          version: '',
-          min_version: '',
-          updated: '2011-01-21T11:33:21Z',
-          links: [{ rel: 'self', href: `${computeRoot(c)}/v2/` }],
-        },
-        v21(c),
-      ],
+      versions: [v20(c), v21(c)],
     });
-  const one = (c: Context<AppEnv>) =>
+  const one = (c: Context<AppEnv>, legacy: boolean) =>
     c.json({
       version: {
-        ...v21(c),
+        ...(legacy ? v20(c) : v21(c)),
         links: [
-          { rel: 'self', href: `${computeRoot(c)}/v2.1/` },
+          { rel: 'self', href: `${computeRoot(c)}/${legacy ? 'v2' : 'v2.1'}/` },
           { rel: 'describedby', type: 'text/html', href: 'http://docs.openstack.org/' },
         ],
         'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2.1' }],
@@ -50,7 +51,10 @@ export function versionRoutes(): Hono<AppEnv> {
     if (c.req.method === 'GET' && c.req.path === `${prefix}/`) return all(c);
     await next();
   });
-  app.get('/v2.1', one);
-  app.get('/v2.1/', one);
+  app.get('/v2.1', (c) => one(c, false));
+  app.get('/v2.1/', (c) => one(c, false));
+  // The legacy v2.0 document only (Brume serves no v2.0 API; its self link must resolve, as Nova's does).
+  app.get('/v2', (c) => one(c, true));
+  app.get('/v2/', (c) => one(c, true));
   return app;
 }
