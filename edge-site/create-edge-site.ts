@@ -20,6 +20,7 @@ import { createNetwork } from './network/index.ts';
 import { createMetrics } from './ops/metrics.ts';
 import { opsRoutes } from './ops/routes.ts';
 import type { Fleet, IdentityService, Placement, SiteDeps, SiteModule } from './services.ts';
+import { createVolume } from './volume/index.ts';
 
 /** Everything a site can be given; only `config` is required (production defaults for the rest). */
 export interface EdgeSiteOptions {
@@ -67,6 +68,7 @@ export async function createEdgeSite(options: EdgeSiteOptions): Promise<EdgeSite
   const fleet = await createFleet(deps);
   const image = await createImage(deps, { identity });
   const network = await createNetwork(deps, { identity });
+  const volume = await createVolume(deps, { identity, image });
   const compute = await createCompute(deps, {
     identity,
     image,
@@ -74,7 +76,7 @@ export async function createEdgeSite(options: EdgeSiteOptions): Promise<EdgeSite
     fleet: fleet.fleet,
     placement: fleet.placement,
   });
-  const modules: SiteModule[] = [identity, fleet, image, network, compute];
+  const modules: SiteModule[] = [identity, fleet, image, network, volume, compute];
 
   const app = new Hono<AppEnv>();
   app.use(requestContext({ log, metrics, clock, ids }));
@@ -88,6 +90,7 @@ export async function createEdgeSite(options: EdgeSiteOptions): Promise<EdgeSite
   app.route('/compute', compute.app);
   app.route('/image', image.app);
   app.route('/network', network.app);
+  app.route('/volume', volume.app);
   app.route('/', identity.app);
   app.notFound(notFoundResponse);
   app.onError(errorResponse);

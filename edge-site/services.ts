@@ -176,3 +176,31 @@ export interface Placement {
   release(consumerId: string): Promise<void>;
   usage(host: string): HostUsage;
 }
+
+// ---------------------------------------------------------------- volume
+
+/** A volume attached to a server, as Nova's os-volume_attachments shows it. */
+export interface ServerVolumeAttachment {
+  attachmentId: string;
+  volumeId: string;
+  serverId: string;
+  device: string | null;
+}
+
+/** Volumes as compute uses them (attach/detach on servers). */
+export interface VolumeService {
+  /** Attachments of a server (empty when none). */
+  attachmentsOfServer(serverId: string): Promise<ServerVolumeAttachment[]>;
+  /**
+   * Attaches a volume `auth` may see to a server: 404 for an unknown volume, 400 unless the volume is available.
+   * Resolves with the attachment once recorded; the volume turns `in-use` when the host has plugged it.
+   */
+  attachToServer(
+    auth: AuthContext,
+    volumeId: string,
+    server: { id: string; host: string | null },
+    device?: string | null,
+  ): Promise<ServerVolumeAttachment>;
+  /** Detaches; 404 when the volume is not attached to the server. */
+  detachFromServer(auth: AuthContext, volumeId: string, serverId: string): Promise<void>;
+}

@@ -29,7 +29,7 @@ describe('bootstrap', () => {
         ] as const
       ).map((c) => deps.catalog.list(c).length);
     const first = count();
-    expect(first).toEqual([1, 2, 1, 3, 2, 2, 4, 12, 1]);
+    expect(first).toEqual([1, 2, 1, 3, 2, 2, 6, 18, 1]);
     await identity.bootstrap(input);
     expect(count()).toEqual(first);
     expect(deps.catalog.get('domains', 'default')?.name).toBe('Default');
@@ -38,7 +38,7 @@ describe('bootstrap', () => {
     for (const e of deps.catalog.list('endpoints')) {
       if (e.interface === 'public') perService.set(e.service_id, (perService.get(e.service_id) ?? 0) + 1);
     }
-    expect([...perService.values()]).toEqual([1, 1, 1, 1]);
+    expect([...perService.values()]).toEqual([1, 1, 1, 1, 1, 1]);
   });
 
   it('follows a changed public URL and restores the configured admin password', async () => {

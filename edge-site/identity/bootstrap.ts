@@ -11,6 +11,13 @@ const SERVICES: ReadonlyArray<{ type: string; name: string; path: string; descri
   { type: 'compute', name: 'nova', path: '/compute/v2.1', description: 'Compute (Nova v2.1)' },
   { type: 'image', name: 'glance', path: '/image', description: 'Image (Glance v2)' },
   { type: 'network', name: 'neutron', path: '/network', description: 'Network (Neutron v2.0)' },
+  { type: 'volumev3', name: 'cinderv3', path: '/volume/v3/$(project_id)s', description: 'Block Storage (Cinder v3)' },
+  {
+    type: 'block-storage',
+    name: 'cinder',
+    path: '/volume/v3/$(project_id)s',
+    description: 'Block Storage (Cinder v3)',
+  },
 ];
 
 const INTERFACES: ReadonlyArray<Endpoint['interface']> = ['public', 'internal', 'admin'];

@@ -129,8 +129,17 @@ export function collectionLinks(url: string) {
   return { self: url, next: null, previous: null };
 }
 
-/** The v3 service catalog: every enabled service with its enabled endpoints. */
-export function serviceCatalog(dir: Directory) {
+/**
+ * Keystone's endpoint URL templating: `$(project_id)s`, `%(project_id)s` (and the `tenant_id` spellings) become the
+ * token's project id; an endpoint that needs a project is left out of a catalog without one (as Keystone does).
+ */
+export function substituteEndpointUrl(url: string, projectId: string | undefined): string | undefined {
+  if (!/[$%]\((project_id|tenant_id)\)s/.test(url)) return url;
+  return projectId === undefined ? undefined : url.replace(/[$%]\((project_id|tenant_id)\)s/g, projectId);
+}
+
+/** The v3 service catalog: every enabled service with its enabled endpoints (URLs substituted for `projectId`). */
+export function serviceCatalog(dir: Directory, projectId?: string) {
   const endpoints = dir.catalog.list('endpoints');
   return dir.catalog
     .list('services')
@@ -141,7 +150,12 @@ export function serviceCatalog(dir: Directory) {
       type: s.type,
       endpoints: endpoints
         .filter((e) => e.service_id === s.id && e.enabled)
-        .map((e) => ({ id: e.id, interface: e.interface, region: e.region_id, region_id: e.region_id, url: e.url })),
+        .flatMap((e) => {
+          const url = substituteEndpointUrl(e.url, projectId);
+          return url === undefined
+            ? []
+            : [{ id: e.id, interface: e.interface, region: e.region_id, region_id: e.region_id, url }];
+        }),
     }));
 }
 
@@ -172,7 +186,7 @@ export function tokenView(auth: AuthContext, dir: Directory, withCatalog: boolea
   if (auth.system) body.system = { all: true };
   if (scoped) {
     body.roles = auth.roleIds.map((id, i) => ({ id, name: auth.roles[i] }));
-    if (withCatalog) body.catalog = serviceCatalog(dir);
+    if (withCatalog) body.catalog = serviceCatalog(dir, auth.project?.id);
   }
   return body;
 }

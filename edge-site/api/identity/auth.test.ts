@@ -73,7 +73,17 @@ describe('POST /v3/auth/tokens', () => {
     expect(tok.audit_ids).toHaveLength(1);
     expect(tok.roles.map((x: { name: string }) => x.name).sort()).toEqual(['member', 'reader']);
     const types = tok.catalog.map((s: { type: string; name: string }) => `${s.type}:${s.name}`).sort();
-    expect(types).toEqual(['compute:nova', 'identity:keystone', 'image:glance', 'network:neutron']);
+    expect(types).toEqual([
+      'block-storage:cinder',
+      'compute:nova',
+      'identity:keystone',
+      'image:glance',
+      'network:neutron',
+      'volumev3:cinderv3',
+    ]);
+    // Keystone substitutes the token's project into templated endpoint URLs.
+    const cinder = tok.catalog.find((s: { type: string }) => s.type === 'volumev3');
+    expect(cinder.endpoints[0].url).toBe(`http://127.0.0.1:5000/volume/v3/${f.project.id}`);
     const nova = tok.catalog.find((s: { type: string }) => s.type === 'compute');
     expect(nova.id).toMatch(/^[0-9a-f]{32}$/);
     const pub = nova.endpoints.filter((e: { interface: string }) => e.interface === 'public');
@@ -295,7 +305,7 @@ describe('/v3/auth/*', () => {
   it('lists the catalog, projects, domains and system a token may scope to', async () => {
     const f = await setup();
     const t = f.adminToken;
-    expect((await f.call('GET', '/v3/auth/catalog', { token: t })).body.catalog).toHaveLength(4);
+    expect((await f.call('GET', '/v3/auth/catalog', { token: t })).body.catalog).toHaveLength(6);
     const projects = (await f.call('GET', '/v3/auth/projects', { token: t })).body.projects;
     expect(projects.map((p: { name: string }) => p.name)).toEqual(['admin']);
     expect((await f.call('GET', '/v3/auth/domains', { token: t })).body.domains).toEqual([]);

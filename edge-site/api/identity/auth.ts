@@ -53,7 +53,10 @@ export function authRoutes(core: IdentityCore): Hono<AppEnv> {
   });
 
   app.get('/catalog', (c) => {
-    return c.json({ catalog: serviceCatalog(dir), links: { self: c.req.url, next: null, previous: null } });
+    return c.json({
+      catalog: serviceCatalog(dir, c.var.auth.project?.id),
+      links: { self: c.req.url, next: null, previous: null },
+    });
   });
   app.get('/projects', (c) => {
     const base = baseUrl(c);

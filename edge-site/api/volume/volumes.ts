@@ -1,0 +1,158 @@
+/** `/v3/{project_id}/volumes`: create, list (+ /detail), show, update, delete and the volume's metadata. */
+import { type Context, Hono } from 'hono';
+import { badRequest, notFound } from '../../../shared/errors.ts';
+import type { VolumeContext } from '../../volume/context.ts';
+import { checkMetadata, parseBool, type VolumeRow } from '../../volume/model.ts';
+import { volumeSummary, volumeView } from '../../volume/view.ts';
+import type { CreateVolumeInput } from '../../volume/volumes.ts';
+import { jsonBody } from '../body.ts';
+import type { AppEnv } from '../env.ts';
+import { requireRole } from '../policy.ts';
+import { allTenants, collectionUrl, listableVolume, member, optString, positiveInt, volumeBase } from './common.ts';
+import { listPage } from './query.ts';
+
+const FILTERS = ['name', 'status', 'availability_zone', 'bootable', 'project_id', 'volume_type'] as const;
+
+function optId(o: Record<string, unknown>, key: string): string | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || v === '')
+    throw badRequest('volume.invalid_body', `Invalid input for field/attribute ${key}.`);
+  return v;
+}
+
+/** Validates a create body into a {@link CreateVolumeInput}. */
+export function parseCreate(body: unknown): CreateVolumeInput {
+  const v = member(body, 'volume');
+  const input: CreateVolumeInput = {};
+  const name = optString(v, 'name') ?? optString(v, 'display_name');
+  if (name !== undefined) input.name = name;
+  const description = optString(v, 'description') ?? optString(v, 'display_description');
+  if (description !== undefined) input.description = description;
+  const imageRef = optId(v, 'imageRef') ?? optId(v, 'image_id');
+  if (imageRef !== undefined) input.imageRef = imageRef;
+  const snapshotId = optId(v, 'snapshot_id');
+  if (snapshotId !== undefined) input.snapshotId = snapshotId;
+  const sourceVolid = optId(v, 'source_volid');
+  if (sourceVolid !== undefined) input.sourceVolid = sourceVolid;
+  const volumeType = optId(v, 'volume_type');
+  if (volumeType !== undefined) input.volumeType = volumeType;
+  const az = optId(v, 'availability_zone');
+  if (az !== undefined) input.availabilityZone = az;
+  if (v.metadata !== undefined && v.metadata !== null) input.metadata = checkMetadata(v.metadata);
+  if (v.multiattach !== undefined) {
+    const m = parseBool(v.multiattach);
+    if (m === undefined) throw badRequest('volume.invalid_body', 'Invalid input for field/attribute multiattach.');
+    input.multiattach = m;
+  }
+  const hasSource = snapshotId !== undefined || sourceVolid !== undefined;
+  if (v.size !== undefined && v.size !== null) input.size = positiveInt(v.size, 'size');
+  else if (!hasSource) positiveInt(v.size, 'size');
+  return input;
+}
+
+/** The volume routes (mounted at `/v3/:project_id/volumes`). */
+export function volumeRoutes(ctx: VolumeContext): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const base = volumeBase(ctx.deps.config);
+  const full = async (c: Context<AppEnv>, row: VolumeRow, form: 'create' | 'show' = 'show') =>
+    volumeView(base, row, await ctx.attachments.ofVolume(row.id), c.var.auth, form);
+
+  const list = async (c: Context<AppEnv>, detail: boolean) => {
+    const rows = await ctx.volumes.list(c.var.auth, allTenants(c));
+    const { page, next } = listPage(c, rows.map(listableVolume), {
+      filters: FILTERS,
+      aliases: { display_name: 'name' },
+      selfUrl: collectionUrl(c, base, detail ? 'volumes/detail' : 'volumes'),
+    });
+    const volumes = detail
+      ? await Promise.all(page.map((x) => full(c, x.row)))
+      : page.map((x) => volumeSummary(base, x.row));
+    return c.json({ volumes, ...(next ? { volumes_links: [{ rel: 'next', href: next }] } : {}) });
+  };
+
+  app.get('/', (c) => list(c, false));
+  app.get('/detail', (c) => list(c, true));
+  app.post('/', async (c) => {
+    requireRole(c.var.auth, 'member', 'volume:create');
+    const input = parseCreate(await jsonBody(c));
+    const row = await ctx.volumes.create(c.var.auth, input);
+    return c.json({ volume: await full(c, row, 'create') }, 202);
+  });
+  app.get('/:id', async (c) =>
+    c.json({ volume: await full(c, await ctx.volumes.load(c.var.auth, c.req.param('id'))) }),
+  );
+  app.put('/:id', async (c) => {
+    requireRole(c.var.auth, 'member', 'volume:update');
+    const row = await ctx.volumes.load(c.var.auth, c.req.param('id'));
+    const v = member(await jsonBody(c), 'volume');
+    const fields: { name?: string | null; description?: string | null; metadata?: Record<string, string> } = {};
+    const name = optString(v, 'name') ?? optString(v, 'display_name');
+    if (name !== undefined) fields.name = name;
+    const description = optString(v, 'description') ?? optString(v, 'display_description');
+    if (description !== undefined) fields.description = description;
+    if (v.metadata !== undefined) fields.metadata = checkMetadata(v.metadata);
+    const updated = await ctx.volumes.update(row, fields);
+    return c.json({ volume: await full(c, updated, 'create') });
+  });
+  app.delete('/:id', async (c) => {
+    requireRole(c.var.auth, 'member', 'volume:delete');
+    const row = await ctx.volumes.load(c.var.auth, c.req.param('id'));
+    await ctx.volumes.remove(row, { cascade: parseBool(c.req.query('cascade') ?? 'false') === true });
+    return c.body(null, 202);
+  });
+
+  // ------------------------------------------------------------------ metadata
+  const setMeta = async (c: Context<AppEnv>, replace: boolean) => {
+    const id = c.req.param('id') ?? '';
+    requireRole(c.var.auth, 'member', 'volume:update_volume_metadata');
+    const row = await ctx.volumes.load(c.var.auth, id);
+    const body = await jsonBody(c);
+    const metadata = checkMetadata(
+      body && typeof body === 'object' ? (body as Record<string, unknown>).metadata : undefined,
+    );
+    const next = replace ? metadata : { ...row.metadata, ...metadata };
+    await ctx.volumes.update(row, { metadata: next });
+    return c.json({ metadata: next });
+  };
+  app.get('/:id/metadata', async (c) => {
+    const row = await ctx.volumes.load(c.var.auth, c.req.param('id'));
+    return c.json({ metadata: row.metadata });
+  });
+  app.post('/:id/metadata', (c) => setMeta(c, false));
+  app.put('/:id/metadata', (c) => setMeta(c, true));
+  app.get('/:id/metadata/:key', async (c) => {
+    const row = await ctx.volumes.load(c.var.auth, c.req.param('id'));
+    const key = c.req.param('key');
+    const value = row.metadata[key];
+    if (value === undefined)
+      throw notFound('volume.metadata_not_found', `Volume ${row.id} has no metadata with key ${key}.`);
+    return c.json({ meta: { [key]: value } });
+  });
+  app.put('/:id/metadata/:key', async (c) => {
+    requireRole(c.var.auth, 'member', 'volume:update_volume_metadata');
+    const row = await ctx.volumes.load(c.var.auth, c.req.param('id'));
+    const key = c.req.param('key');
+    const body = await jsonBody(c);
+    const meta = checkMetadata(
+      body && typeof body === 'object' ? (body as Record<string, unknown>).meta : undefined,
+      'meta',
+    );
+    if (Object.keys(meta).length !== 1 || meta[key] === undefined) {
+      throw badRequest('volume.invalid_metadata', 'Request body and URI mismatch');
+    }
+    await ctx.volumes.update(row, { metadata: { ...row.metadata, ...meta } });
+    return c.json({ meta });
+  });
+  app.delete('/:id/metadata/:key', async (c) => {
+    requireRole(c.var.auth, 'member', 'volume:delete_volume_metadata');
+    const row = await ctx.volumes.load(c.var.auth, c.req.param('id'));
+    const key = c.req.param('key');
+    if (row.metadata[key] === undefined)
+      throw notFound('volume.metadata_not_found', `Volume ${row.id} has no metadata with key ${key}.`);
+    const { [key]: _gone, ...rest } = row.metadata;
+    await ctx.volumes.update(row, { metadata: rest });
+    return c.body(null, 200);
+  });
+  return app;
+}

@@ -1,0 +1,160 @@
+/**
+ * Attachments of volumes to servers and the statuses around them: available → attaching → in-use → detaching →
+ * available. The record is what the APIs show; telling a hypervisor to hot-plug the disk is the optional `hotplug`
+ * hook (no driver implements it yet, so attach is API-level only).
+ */
+import { and, eq } from 'drizzle-orm';
+import { badRequest, notFound } from '../../shared/errors.ts';
+import { volumeAttachments } from '../db/schema/volume.ts';
+import type { SiteDeps } from '../services.ts';
+import { type AttachmentRow, invalidVolume, type VolumeRow } from './model.ts';
+import type { Volumes } from './volumes.ts';
+
+/** Tells a host to plug/unplug a volume's disk into a running server. Optional. */
+export interface VolumeHotplug {
+  attach(input: { host: string; serverId: string; volumeId: string; path: string; device: string }): Promise<void>;
+  detach(input: { host: string; serverId: string; volumeId: string; device: string }): Promise<void>;
+}
+
+/** What the attachment operations use. */
+export type Attachments = ReturnType<typeof attachmentRecords>;
+
+/** Builds the attachment records. */
+export function attachmentRecords(deps: SiteDeps, volumes: Volumes, hotplug?: VolumeHotplug) {
+  const { db } = deps.db;
+  const ofVolume = (volumeId: string) =>
+    db.select().from(volumeAttachments).where(eq(volumeAttachments.volumeId, volumeId));
+  const ofServer = (serverId: string) =>
+    db.select().from(volumeAttachments).where(eq(volumeAttachments.serverId, serverId));
+
+  /** The first free `/dev/vdX` of a server (vda is the root disk). */
+  const nextDevice = async (serverId: string) => {
+    const used = new Set((await ofServer(serverId)).map((a) => a.device));
+    for (let i = 1; i < 26; i++) {
+      const d = `/dev/vd${String.fromCharCode(97 + i)}`;
+      if (!used.has(d)) return d;
+    }
+    throw badRequest('volume.no_free_device', 'No free device name left on the server.');
+  };
+
+  return {
+    ofVolume,
+    ofServer,
+    /** os-reserve: available → attaching. */
+    async reserve(v: VolumeRow) {
+      if (v.status !== 'available')
+        throw invalidVolume(`Volume status must be available to reserve, but the status is ${v.status}.`);
+      await volumes.patch(v.id, { status: 'attaching' });
+    },
+    /** os-unreserve: attaching → available (when nothing is attached). */
+    async unreserve(v: VolumeRow) {
+      if (v.status !== 'attaching') return;
+      const n = (await ofVolume(v.id)).length;
+      await volumes.patch(v.id, { status: n > 0 ? 'in-use' : 'available' });
+    },
+    /** os-begin_detaching: in-use → detaching. */
+    async beginDetaching(v: VolumeRow) {
+      if (v.status !== 'in-use')
+        throw invalidVolume(`Volume status must be in-use to begin detaching, but the status is ${v.status}.`);
+      await volumes.patch(v.id, { status: 'detaching' });
+    },
+    /** os-roll_detaching: detaching → in-use. */
+    async rollDetaching(v: VolumeRow) {
+      if (v.status === 'detaching') await volumes.patch(v.id, { status: 'in-use' });
+    },
+    /**
+     * Attaches `v` to a server: 400 unless available (or reserved by the caller), 400 when already attached to
+     * that server. Resolves once the record exists; the volume turns in-use when the host has plugged it.
+     */
+    async attach(
+      v: VolumeRow,
+      target: { serverId: string; host: string | null; device?: string | null; mode?: string },
+    ): Promise<AttachmentRow> {
+      if (v.status !== 'available' && v.status !== 'attaching' && !(v.multiattach && v.status === 'in-use')) {
+        throw invalidVolume(
+          `Volume ${v.id} status must be available or reserved to attach, but the status is ${v.status}.`,
+        );
+      }
+      const existing = await ofVolume(v.id);
+      if (existing.some((a) => a.serverId === target.serverId)) {
+        throw badRequest(
+          'volume.already_attached',
+          `Invalid volume: Volume ${v.id} is already attached to the server ${target.serverId}.`,
+        );
+      }
+      const row: AttachmentRow = {
+        id: deps.ids.uuid(),
+        volumeId: v.id,
+        serverId: target.serverId,
+        hostName: target.host,
+        device: target.device ?? (await nextDevice(target.serverId)),
+        status: 'attaching',
+        attachedAt: null,
+      };
+      await db.insert(volumeAttachments).values(row);
+      await volumes.patch(v.id, { status: 'attaching', readonly: target.mode === 'ro' ? true : v.readonly });
+      volumes.background(
+        'volume attach',
+        v.id,
+        async () => {
+          if (hotplug && target.host && v.path) {
+            await hotplug.attach({
+              host: target.host,
+              serverId: target.serverId,
+              volumeId: v.id,
+              path: v.path,
+              device: row.device ?? '',
+            });
+          }
+          const at = deps.clock.now();
+          await db
+            .update(volumeAttachments)
+            .set({ status: 'attached', attachedAt: at })
+            .where(eq(volumeAttachments.id, row.id));
+          await volumes.patch(v.id, { status: 'in-use', attachStatus: 'attached' });
+        },
+        async () => {
+          await db.delete(volumeAttachments).where(eq(volumeAttachments.id, row.id));
+          await volumes.patch(v.id, { status: existing.length > 0 ? 'in-use' : 'available' });
+        },
+      );
+      return row;
+    },
+    /** Detaches `v` from `serverId` (or from its only server): the volume is available again when unplugged. */
+    async detach(v: VolumeRow, serverId?: string, attachmentId?: string): Promise<void> {
+      const all = await ofVolume(v.id);
+      const a = all.find((x) => (attachmentId ? x.id === attachmentId : serverId ? x.serverId === serverId : true));
+      if (!a) {
+        if (!serverId && !attachmentId && ['attaching', 'detaching'].includes(v.status)) {
+          await volumes.patch(v.id, { status: 'available', attachStatus: 'detached' });
+          return;
+        }
+        throw notFound(
+          'volume.attachment_not_found',
+          `Volume ${v.id} is not attached${serverId ? ` to server ${serverId}` : ''}.`,
+        );
+      }
+      await db
+        .update(volumeAttachments)
+        .set({ status: 'detaching' })
+        .where(and(eq(volumeAttachments.id, a.id)));
+      await volumes.patch(v.id, { status: 'detaching' });
+      volumes.background(
+        'volume detach',
+        v.id,
+        async () => {
+          if (hotplug && a.hostName && a.serverId) {
+            await hotplug.detach({ host: a.hostName, serverId: a.serverId, volumeId: v.id, device: a.device ?? '' });
+          }
+          await db.delete(volumeAttachments).where(eq(volumeAttachments.id, a.id));
+          const left = all.length - 1;
+          await volumes.patch(v.id, {
+            status: left > 0 ? 'in-use' : 'available',
+            attachStatus: left > 0 ? 'attached' : 'detached',
+          });
+        },
+        () => volumes.patch(v.id, { status: 'in-use' }),
+      );
+    },
+  };
+}

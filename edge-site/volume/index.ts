@@ -1,0 +1,44 @@
+/** The block storage module (Cinder v3 for one edge site): volumes, snapshots, attachments over a file backend. */
+import { join } from 'node:path';
+import { volumeApi } from '../api/volume/index.ts';
+import type { IdentityService, ImageService, SiteDeps, SiteModule, VolumeService } from '../services.ts';
+import { attachmentRecords, type VolumeHotplug } from './attachments.ts';
+import { fileVolumeBackend, type VolumeBackend } from './backend.ts';
+import type { VolumeContext } from './context.ts';
+import { volumeQuotaStore } from './quotas.ts';
+import { volumeService } from './service.ts';
+import { snapshotRecords } from './snapshots.ts';
+import { volumeRecords } from './volumes.ts';
+
+/** Options of the volume module. */
+export interface VolumeModuleOptions {
+  identity: IdentityService;
+  image: ImageService;
+  /** Default: sparse raw files under `<dataDir>/volumes/`. */
+  backend?: VolumeBackend;
+  hotplug?: VolumeHotplug;
+}
+
+/** The volume module plus what tests and compute need. */
+export interface VolumeModule extends SiteModule, VolumeService {
+  /** Resolves when every background create/extend/delete/attach has finished. */
+  settled(): Promise<void>;
+}
+
+/** Builds the volume module. */
+export async function createVolume(deps: SiteDeps, options: VolumeModuleOptions): Promise<VolumeModule> {
+  const backend = options.backend ?? fileVolumeBackend(join(deps.config.dataDir, 'volumes'));
+  const quotas = volumeQuotaStore(deps);
+  const volumes = volumeRecords(deps, backend, options.image, quotas);
+  const snapshots = snapshotRecords(deps, backend, volumes, quotas);
+  const attachments = attachmentRecords(deps, volumes, options.hotplug);
+  const ctx: VolumeContext = { deps, volumes, snapshots, attachments, quotas, image: options.image };
+  return {
+    app: volumeApi(ctx, options.identity.tokens),
+    ...volumeService(volumes, attachments),
+    settled: () => volumes.settled(),
+    async stop() {
+      await volumes.settled();
+    },
+  };
+}
