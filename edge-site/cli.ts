@@ -2,8 +2,10 @@
  * The `brume` command line. Only this file (and site-agent/cli.ts) reads the environment and config files.
  *
  *   brume up    [--data-dir ./.brume] [--port 5000] [--host 127.0.0.1] [--mqtt-url URL] [--mqtt-port 1883]
- *               [--agents 2] [--site site1]
- *       A whole local site: API + embedded MQTT broker + N agent processes (fake driver), in the foreground.
+ *               [--agents 2] [--site site1] [--driver auto|qemu|fake] [--agent-log-level warn]
+ *       A whole local site: API + embedded MQTT broker + N agent processes, in the foreground. `auto` runs real
+ *       VMs (qemu driver) when qemu-system-x86_64 is installed, registering the tiny guest as the public image
+ *       `brume-tiny` (built once into BRUME_GUEST_CACHE, default ./.brume/cache/guest); else the fake driver.
  *   brume site  --config FILE     one site (JSON or YAML; see shared/config.ts for every option and default)
  *   brume agent --config FILE     one site agent (see site-agent/cli.ts)
  */
@@ -15,6 +17,7 @@ import { pino } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { parseSiteConfig, type SiteConfig } from '../shared/config.ts';
 import { systemIds, toHex } from '../shared/ports/ids.ts';
+import { checkAgentDir, chooseDriver, type DriverChoice, ensureGuestImage, GUEST_IMAGE_NAME } from './cli-vms.ts';
 import { seedDefaultFlavors } from './compute/index.ts';
 import { createEdgeSite, type EdgeSite } from './create-edge-site.ts';
 
@@ -143,19 +146,45 @@ async function up(argv: string[]): Promise<void> {
       'mqtt-port': { type: 'string', default: '1883' },
       agents: { type: 'string', default: '2' },
       site: { type: 'string', default: 'site1' },
+      driver: { type: 'string', default: process.env.BRUME_DRIVER ?? 'auto' },
+      'agent-log-level': { type: 'string', default: process.env.BRUME_AGENT_LOG_LEVEL ?? 'warn' },
     },
   });
+  let choice: DriverChoice;
+  try {
+    choice = await chooseDriver(values.driver);
+  } catch (err) {
+    fail((err as Error).message);
+  }
   const siteName = values.site;
   const dataDir = resolve(values['data-dir']);
   const config = siteConfigOrExit({
     site: siteName,
     dataDir: join(dataDir, siteName),
     api: { host: values.host, port: Number(values.port) },
-    mqtt: values['mqtt-url']
-      ? { url: values['mqtt-url'] }
-      : { host: values.host, port: Number(values['mqtt-port']) },
+    mqtt: values['mqtt-url'] ? { url: values['mqtt-url'] } : { host: values.host, port: Number(values['mqtt-port']) },
   });
+  const agentDir = (host: string) => join(dataDir, siteName, 'agents', host);
+  if (choice.driver === 'qemu') {
+    try {
+      checkAgentDir(agentDir(`${siteName}-host${values.agents}`));
+    } catch (err) {
+      fail((err as Error).message);
+    }
+  }
   const { site, password, generated } = await startSite(config);
+  let imageLine = '';
+  if (choice.driver === 'qemu') {
+    const cacheDir = resolve(process.env.BRUME_GUEST_CACHE ?? join(repoRoot, '.brume', 'cache', 'guest'));
+    try {
+      const admin = { user: config.bootstrap.adminUser, password, project: config.bootstrap.adminProject };
+      const image = await ensureGuestImage(site, admin, cacheDir);
+      imageLine = `Public image ${GUEST_IMAGE_NAME} (${image.id}, iso): ${image.created ? 'registered now' : 'already there'}.`;
+    } catch (err) {
+      await site.stop();
+      fail(`cannot register the guest image ${GUEST_IMAGE_NAME}: ${(err as Error).message}`, 1);
+    }
+  }
   const agents: ChildProcess[] = [];
   for (let i = 1; i <= Number(values.agents); i++) {
     const host = `${siteName}-host${i}`;
@@ -168,9 +197,11 @@ async function up(argv: string[]): Promise<void> {
         '--mqtt',
         site.mqttUrl,
         '--driver',
-        'fake',
+        choice.driver,
         '--data-dir',
-        join(dataDir, siteName, 'agents', host),
+        agentDir(host),
+        '--log-level',
+        values['agent-log-level'],
       ]),
     );
   }
@@ -179,7 +210,12 @@ async function up(argv: string[]): Promise<void> {
     await site.stop();
   });
   console.log(`Brume site ${siteName} is up: API ${site.url}, MQTT ${site.mqttUrl}, data in ${config.dataDir}`);
-  console.log(`${agents.length} agent(s) with the fake hypervisor driver (no real VMs yet).`);
+  console.log(
+    choice.driver === 'qemu'
+      ? `${agents.length} agent(s) with the qemu hypervisor driver (real VMs): ${choice.reason}.`
+      : `${agents.length} agent(s) with the fake hypervisor driver (no real VMs): ${choice.reason}.`,
+  );
+  if (imageLine) console.log(imageLine);
   if (generated) console.log(`Generated the admin password (kept in ${join(config.dataDir, 'admin-password')}).`);
   console.log(`\n# ${siteName} (region ${config.region})\n${exportBlock(site, password)}\n`);
   console.log('Press Ctrl-C to stop.');

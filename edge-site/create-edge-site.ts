@@ -75,6 +75,7 @@ export async function createEdgeSite(options: EdgeSiteOptions): Promise<EdgeSite
     network,
     fleet: fleet.fleet,
     placement: fleet.placement,
+    volume,
   });
   const modules: SiteModule[] = [identity, fleet, image, network, volume, compute];
 
@@ -114,6 +115,8 @@ export async function createEdgeSite(options: EdgeSiteOptions): Promise<EdgeSite
         s.once('error', reject);
         server = s;
       });
+      // Port 0 picked one: URLs built from the config later (e.g. Glance file URLs for agents) must name it.
+      if (config.api.port === 0) config.api.port = port;
       site.url = config.api.publicUrl ?? `http://${config.api.host}:${port}`;
       log.info({ url: site.url }, 'site listening');
       return site.url;

@@ -1,6 +1,7 @@
 /**
- * `tsx site-agent/cli.ts --config FILE [--site S] [--host H] [--mqtt URL] [--driver fake|qemu] [--data-dir DIR]`
- * Runs one site agent. The config file is JSON or YAML (shared/config.ts documents every option); flags override it.
+ * `tsx site-agent/cli.ts --config FILE [--site S] [--host H] [--mqtt URL] [--driver fake|qemu] [--data-dir DIR]
+ *  [--log-level L]` Runs one site agent. The config file is JSON or YAML (shared/config.ts documents every option);
+ * flags override it, and BRUME_AGENT_LOG_LEVEL overrides the file's log level (the flag wins over both).
  * Bad config prints its diagnostics and exits 2. SIGINT/SIGTERM stop gracefully (status `offline`, then exit 0).
  */
 import { readFileSync } from 'node:fs';
@@ -14,7 +15,8 @@ import { createAgent } from './agent.ts';
 import { createDriver } from './drivers/index.ts';
 
 const USAGE =
-  'usage: site-agent --config FILE [--site S] [--host H] [--mqtt URL] [--driver fake|qemu] [--data-dir DIR]';
+  'usage: site-agent --config FILE [--site S] [--host H] [--mqtt URL] [--driver fake|qemu] [--data-dir DIR] ' +
+  '[--log-level trace|debug|info|warn|error|silent]';
 
 function fail(lines: string[]): never {
   for (const l of lines) console.error(l);
@@ -32,6 +34,7 @@ function rawConfig(argv: string[]): Record<string, unknown> {
       mqtt: { type: 'string' },
       driver: { type: 'string' },
       'data-dir': { type: 'string' },
+      'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -54,6 +57,7 @@ function rawConfig(argv: string[]): Record<string, unknown> {
     mqttUrl: values.mqtt,
     driver: values.driver,
     dataDir: values['data-dir'],
+    logLevel: values['log-level'] ?? process.env.BRUME_AGENT_LOG_LEVEL,
   };
   for (const [k, v] of Object.entries(flags)) if (v !== undefined) raw[k] = v;
   return raw;

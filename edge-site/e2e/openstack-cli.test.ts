@@ -44,7 +44,7 @@ function workflow(label: string, useMosquitto: boolean) {
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'brume-e2e-'));
-      const args = ['up', '--data-dir', dir, '--port', '0', '--mqtt-port', '0'];
+      const args = ['up', '--data-dir', dir, '--port', '0', '--mqtt-port', '0', '--driver', 'fake'];
       if (useMosquitto) {
         broker = await startMosquitto();
         args.push('--mqtt-url', broker.url);
@@ -171,7 +171,7 @@ function workflow(label: string, useMosquitto: boolean) {
       await os('server', 'delete', '--wait', 'vm1');
       const after = await osJson<Array<{ Name: string }>>('server', 'list');
       expect(after.map((s) => s.Name)).not.toContain('vm1');
-    });
+    }, 120_000);
 
     it.skipIf(useMosquitto)('serves openstacksdk: find by name, create, wait, list, delete', async () => {
       const out = await run(
@@ -183,7 +183,7 @@ function workflow(label: string, useMosquitto: boolean) {
       expect(r).toMatchObject({ status: 'ACTIVE', listed: true, found: true, after: [] });
       expect(JSON.stringify(r.addresses)).toContain('10.20.0.');
       expect(r.images).toContain('tiny');
-    });
+    }, 120_000);
 
     it('keeps every record across a restart of the whole site', async () => {
       await os('server', 'create', '--image', 'tiny', '--flavor', 'e2e.small', '--network', 'private', '--wait', 'vm2');
@@ -197,7 +197,7 @@ function workflow(label: string, useMosquitto: boolean) {
       expect((await osJson<Array<{ Name: string }>>('project', 'list')).map((p) => p.Name)).toContain('demo');
       expect((await osJson<Array<{ Name: string }>>('network', 'list')).map((n) => n.Name)).toContain('private');
       await os('server', 'delete', '--wait', 'vm2');
-    });
+    }, 120_000);
   });
 }
 

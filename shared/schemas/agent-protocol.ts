@@ -38,6 +38,11 @@ export interface InstanceSpec {
     hash: string | null;
     /** Where the agent downloads the bytes (the site's Glance `/file` URL). */
     url?: string;
+    /**
+     * Short-lived Keystone token for `url` (`X-Auth-Token`), scoped to the server's project on behalf of the user
+     * who created it: the agent can read what that user can read, for minutes. Never persisted by agents.
+     */
+    token?: string;
   } | null;
   ports: InstancePort[];
   /** Base64, as Nova receives it. */

@@ -58,6 +58,9 @@ export function ownerAuth(row: ServerRow): AuthContext {
   };
 }
 
+/** Lifetime of the token an agent downloads a server's image with (the download starts at once). */
+const IMAGE_TOKEN_TTL_MS = 15 * 60_000;
+
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -127,8 +130,24 @@ export function createServerEngine(deps: SiteDeps, services: ComputeServices, st
     return fleet.send<R>(row.host, cmd, { requestId });
   };
 
-  const spec = (row: ServerRow, ports: ServerPort[]): InstanceSpec => {
+  /** A token for the agent to download the image, as the server's creator (absent when it cannot be had). */
+  const imageToken = async (row: ServerRow): Promise<string | undefined> => {
+    if (!row.imageId || !services.identity.issueDelegatedToken) return undefined;
+    try {
+      return await services.identity.issueDelegatedToken({
+        userId: row.userId,
+        projectId: row.projectId,
+        ttlMs: IMAGE_TOKEN_TTL_MS,
+      });
+    } catch (err) {
+      log.warn({ instance: row.id, err: message(err) }, 'no image download token for the agent');
+      return undefined;
+    }
+  };
+
+  const spec = async (row: ServerRow, ports: ServerPort[]): Promise<InstanceSpec> => {
     const image = row.imageId ? deps.catalog.get('images', row.imageId) : undefined;
+    const token = await imageToken(row);
     return {
       id: row.id,
       name: row.name,
@@ -151,6 +170,7 @@ export function createServerEngine(deps: SiteDeps, services: ComputeServices, st
               size: image?.size ?? null,
               hash: image?.os_hash_value ?? null,
               url: services.image.fileUrl(row.imageId),
+              ...(token ? { token } : {}),
             },
       ports: ports.map((p) => ({
         id: p.portId,
@@ -238,7 +258,7 @@ export function createServerEngine(deps: SiteDeps, services: ComputeServices, st
     );
     if (!spawning) return 'done';
     try {
-      await fleet.send(host, { op: 'spawn', spec: spec(spawning, ports) }, { requestId });
+      await fleet.send(host, { op: 'spawn', spec: await spec(spawning, ports) }, { requestId });
     } catch (err) {
       const now = await store.get(id);
       if (!now || now.deletedAt || now.taskState !== 'spawning') return 'done';

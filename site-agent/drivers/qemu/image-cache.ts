@@ -22,7 +22,10 @@ export interface ImageCacheOptions {
   /** Folder holding one file per image id. */
   dir: string;
   log: Logger;
-  /** Keystone token for the site's Glance (`X-Auth-Token`); called per download so it can be refreshed. */
+  /**
+   * Keystone token for the site's Glance (`X-Auth-Token`) when the spec carries none (`image.token`); called per
+   * download so it can be refreshed.
+   */
   authToken?: () => string | undefined | Promise<string | undefined>;
   /** Injected for tests; defaults to the global fetch. */
   fetchImpl?: typeof fetch;
@@ -39,9 +42,10 @@ export function createImageCache(options: ImageCacheOptions): ImageCache {
   const inflight = new Map<string, Promise<string>>();
   const fetchImpl = options.fetchImpl ?? fetch;
 
-  async function source(url: string): Promise<Readable> {
+  async function source(url: string, specToken: string | undefined): Promise<Readable> {
     if (url.startsWith('file:')) return createReadStream(fileURLToPath(url));
-    const token = await options.authToken?.();
+    // The spec's own token (minted by the site for this spawn) first, else the agent's configured one.
+    const token = specToken ?? (await options.authToken?.());
     const response = await fetchImpl(url, { headers: token ? { 'X-Auth-Token': token } : {} });
     if (!response.ok || !response.body) throw unavailable(`GET ${url} answered ${response.status}`);
     return Readable.fromWeb(response.body as import('node:stream/web').ReadableStream);
@@ -59,7 +63,7 @@ export function createImageCache(options: ImageCacheOptions): ImageCache {
       },
     });
     try {
-      await pipeline(await source(image.url), hasher, createWriteStream(part));
+      await pipeline(await source(image.url, image.token), hasher, createWriteStream(part));
       const digest = hash.digest('hex');
       if (image.hash && image.hash.toLowerCase() !== digest) {
         throw new BrumeError('internal', 'hypervisor.image_corrupt', `image ${image.id}: sha512 mismatch`, {

@@ -180,6 +180,17 @@ describe('image cache', () => {
       await expect(
         cache.fetch({ id: 'img4', diskFormat: 'raw', size: null, hash: null, url: `${base}/v2/images/img4/file` }),
       ).rejects.toMatchObject({ code: 'hypervisor.image_unavailable' });
+      // The site's per-spawn token (image.token) wins over the agent's own.
+      const again = createImageCache({ dir: join(root, 'cache4'), log: silentLogger, authToken: () => 'tok-1' });
+      await again.fetch({
+        id: 'img3',
+        diskFormat: 'qcow2',
+        size: null,
+        hash: sha512(body),
+        url: `${base}/v2/images/img3/file`,
+        token: 'spawn-token',
+      });
+      expect(tokens).toEqual(['tok-1', 'tok-1', 'spawn-token']);
     } finally {
       server.close();
     }
