@@ -1,4 +1,4 @@
-import type { Fleet, IdentityService, ImageService, NetworkService, Placement } from '../services.ts';
+import type { Fleet, IdentityService, ImageService, NetworkService, Placement, VolumeService } from '../services.ts';
 
 /** Everything compute uses from other modules. */
 export interface ComputeServices {
@@ -7,4 +7,6 @@ export interface ComputeServices {
   network: NetworkService;
   fleet: Fleet;
   placement: Placement;
+  /** Block storage (os-volume_attachments); absent when the site runs without it. */
+  volume?: VolumeService;
 }

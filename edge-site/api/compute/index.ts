@@ -19,6 +19,7 @@ import { serverMetadataRoutes } from './server-metadata.ts';
 import { serverRoutes } from './servers.ts';
 import { tenantUsageRoutes } from './tenant-usage.ts';
 import { versionRoutes } from './versions.ts';
+import { volumeAttachmentRoutes } from './volume-attachments.ts';
 
 /** Builds the compute app (mounted at `/compute`). */
 export function computeApp(ctx: ComputeContext): Hono<AppEnv> {
@@ -51,6 +52,7 @@ export function computeApp(ctx: ComputeContext): Hono<AppEnv> {
   v21.route('/servers', serverActionRoutes(ctx));
   v21.route('/servers', serverMetadataRoutes(ctx));
   v21.route('/servers', serverExtraRoutes(ctx));
+  v21.route('/servers', volumeAttachmentRoutes(ctx));
   v21.route('/os-hypervisors', hypervisorRoutes(ctx));
   v21.route('/os-services', serviceRoutes(ctx));
   v21.route('/os-availability-zone', availabilityZoneRoutes(ctx));
