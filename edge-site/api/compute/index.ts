@@ -12,6 +12,7 @@ import { hypervisorRoutes } from './hypervisors.ts';
 import { keypairRoutes } from './keypairs.ts';
 import { serviceRoutes } from './os-services.ts';
 import { limitRoutes, quotaSetRoutes } from './quotas.ts';
+import { securityGroupRoutes, securityGroupRuleRoutes, serverSecurityGroupRoutes } from './security-groups.ts';
 import { serverActionRoutes } from './server-actions.ts';
 import { serverExtraRoutes } from './server-extras.ts';
 import { serverGroupRoutes } from './server-groups.ts';
@@ -43,6 +44,8 @@ export function computeApp(ctx: ComputeContext): Hono<AppEnv> {
     '/os-server-groups',
     '/os-simple-tenant-usage',
     '/extensions',
+    '/os-security-groups',
+    '/os-security-group-rules',
   ]) {
     v21.use(`${prefix}/*`, auth);
   }
@@ -61,6 +64,9 @@ export function computeApp(ctx: ComputeContext): Hono<AppEnv> {
   v21.route('/os-server-groups', serverGroupRoutes(ctx));
   v21.route('/os-simple-tenant-usage', tenantUsageRoutes(ctx));
   v21.route('/extensions', extensionRoutes());
+  v21.route('/os-security-groups', securityGroupRoutes());
+  v21.route('/os-security-group-rules', securityGroupRuleRoutes());
+  v21.route('/servers', serverSecurityGroupRoutes(ctx));
   app.route('/v2.1', v21);
   return app;
 }

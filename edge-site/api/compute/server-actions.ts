@@ -9,6 +9,7 @@ import type { ServerRow } from '../../compute/servers/store.ts';
 import { describeZodError, jsonBody } from '../body.ts';
 import type { AppEnv } from '../env.ts';
 import { isAdmin, requireRole } from '../policy.ts';
+import { changeServerSecurityGroup } from './security-groups.ts';
 import { assertUnlocked, loadServer, renderServer } from './server-common.ts';
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -124,6 +125,10 @@ export function serverActionRoutes(ctx: ComputeContext): Hono<AppEnv> {
         await ctx.engine.record(row, 'unlock', auth, c.var.requestId, true);
         return c.body(null, 202);
       }
+      case 'addSecurityGroup':
+      case 'removeSecurityGroup':
+        await changeServerSecurityGroup(ctx, c, row, arg, name === 'addSecurityGroup');
+        return c.body(null, 202);
       case 'restore':
       case 'forceDelete':
         // Brume deletes at once (no soft delete), so no live server is ever SOFT_DELETED.

@@ -5,6 +5,7 @@ import { badRequest } from '../../../shared/errors.ts';
 import type { ComputeContext } from '../../compute/context.ts';
 import { nextLink, resourceLinks } from '../../compute/links.ts';
 import { atLeast, versionOf } from '../../compute/microversion.ts';
+import { neutron } from '../../compute/neutron-proxy.ts';
 import { accessIPv4, accessIPv6, createServerSchema, createServers } from '../../compute/servers/create.ts';
 import { queryServers } from '../../compute/servers/query.ts';
 import { jsonBody } from '../body.ts';
@@ -57,6 +58,18 @@ export function serverRoutes(ctx: ComputeContext): Hono<AppEnv> {
     const minor = versionOf(c).minor;
     if (body.server.description != null && minor < 19) {
       throw badRequest('api.invalid_body', "Additional properties are not allowed ('description' was unexpected)");
+    }
+    const wanted = (body.server.security_groups ?? []).map((g) => g.name).filter((n) => n !== 'default');
+    if (wanted.length > 0) {
+      const { security_groups: all } = await neutron<{ security_groups: Array<{ id: string; name: string }> }>(
+        c,
+        'GET',
+        '/security-groups',
+      );
+      const missing = wanted.find((n) => !all.some((g) => g.name === n || g.id === n));
+      if (missing !== undefined) {
+        throw badRequest('compute.security_group_not_found', `Security group ${missing} not found.`);
+      }
     }
     const r = await createServers(ctx, c.var.auth, body, minor, c.var.requestId, ctx.createLock);
     const first = r.ids[0] ?? '';
