@@ -155,3 +155,18 @@ describe('os-security-groups proxy', () => {
     expect((await h.req('GET', `/servers/${id}`)).json.server.security_groups).toBeUndefined();
   });
 });
+
+describe('os-tenant-networks proxy', () => {
+  it('lists and shows the networks Neutron shows the caller', async () => {
+    restore = setNetworkFetch(async (url) => {
+      expect(new URL(url).pathname).toBe('/network/v2.0/networks');
+      return new Response(JSON.stringify({ networks: [{ id: 'n1', name: 'private' }] }), { status: 200 });
+    });
+    const h = await computeHarness();
+    expect((await h.req('GET', '/os-tenant-networks')).json).toEqual({
+      networks: [{ id: 'n1', label: 'private', cidr: null }],
+    });
+    expect((await h.req('GET', '/os-tenant-networks/n1')).json.network.label).toBe('private');
+    expect((await h.req('GET', '/os-tenant-networks/n2')).status).toBe(404);
+  });
+});

@@ -18,6 +18,7 @@ import { serverExtraRoutes } from './server-extras.ts';
 import { serverGroupRoutes } from './server-groups.ts';
 import { serverMetadataRoutes } from './server-metadata.ts';
 import { serverRoutes } from './servers.ts';
+import { tenantNetworkRoutes } from './tenant-networks.ts';
 import { tenantUsageRoutes } from './tenant-usage.ts';
 import { versionRoutes } from './versions.ts';
 import { volumeAttachmentRoutes } from './volume-attachments.ts';
@@ -46,6 +47,7 @@ export function computeApp(ctx: ComputeContext): Hono<AppEnv> {
     '/extensions',
     '/os-security-groups',
     '/os-security-group-rules',
+    '/os-tenant-networks',
   ]) {
     v21.use(`${prefix}/*`, auth);
   }
@@ -67,6 +69,7 @@ export function computeApp(ctx: ComputeContext): Hono<AppEnv> {
   v21.route('/os-security-groups', securityGroupRoutes());
   v21.route('/os-security-group-rules', securityGroupRuleRoutes());
   v21.route('/servers', serverSecurityGroupRoutes(ctx));
+  v21.route('/os-tenant-networks', tenantNetworkRoutes());
   app.route('/v2.1', v21);
   return app;
 }
