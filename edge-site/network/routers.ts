@@ -36,6 +36,8 @@ export interface RouterInput {
   tags?: string[];
   project_id?: string;
   tenant_id?: string;
+  distributed?: boolean;
+  ha?: boolean;
 }
 
 /** Device owners of a router's ports. */
@@ -215,8 +217,18 @@ async function checkRoutes(ctx: NetCtx, routerId: string, routes: Route[]): Prom
   return out;
 }
 
+/** `distributed` and `ha` are admin-only (Neutron policy); only the centralized, non-HA answer exists here. */
+function checkModes(auth: AuthContext, input: RouterInput, action: string): void {
+  for (const k of ['distributed', 'ha'] as const) {
+    if (input[k] === undefined) continue;
+    if (!isAdmin(auth)) throw policyDenied(`rule:${action}_router:${k}`);
+    if (input[k]) throw badRequestOf('router', `${k} routers are not supported`);
+  }
+}
+
 /** Creates a router (with its gateway port when asked). */
 export async function createRouter(ctx: NetCtx, auth: AuthContext, input: RouterInput): Promise<Dict> {
+  checkModes(auth, input, 'create');
   const projectId = owningProject(auth, input);
   await checkQuota(ctx, projectId, 'router');
   const now = ctx.deps.clock.now();
@@ -257,6 +269,7 @@ export async function createRouter(ctx: NetCtx, auth: AuthContext, input: Router
 /** Updates name, state, gateway and extra routes. */
 export async function updateRouter(ctx: NetCtx, auth: AuthContext, id: string, input: RouterInput): Promise<Dict> {
   const row = await loadRouter(ctx, auth, id);
+  checkModes(auth, input, 'update');
   const routes = input.routes === undefined ? row.routes : await checkRoutes(ctx, id, input.routes ?? []);
   const gw =
     input.external_gateway_info === undefined

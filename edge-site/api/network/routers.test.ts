@@ -216,6 +216,9 @@ describe('network API: routers', () => {
     expect((await h.call(h.who.alice, 'POST', '/v2.0/routers', { router: { admin_state_up: 'x' } })).status).toBe(400);
     expect((await h.call(h.who.alice, 'POST', '/v2.0/routers', { router: { status: 'DOWN' } })).status).toBe(400);
     expect((await h.call(h.who.reader, 'POST', '/v2.0/routers', { router: {} })).status).toBe(403);
+    expect((await h.call(h.who.alice, 'POST', '/v2.0/routers', { router: { distributed: false } })).status).toBe(403);
+    expect((await h.call(h.who.admin, 'POST', '/v2.0/routers', { router: { ha: true } })).status).toBe(400);
+    expect((await h.call(h.who.admin, 'POST', '/v2.0/routers', { router: { distributed: false } })).status).toBe(201);
     expect((await h.call(h.who.alice, 'PUT', '/v2.0/routers/nope', { router: { name: 'x' } })).status).toBe(404);
     expect((await h.call(h.who.alice, 'DELETE', '/v2.0/routers/nope')).status).toBe(404);
   });

@@ -45,9 +45,9 @@ const attrs = z.object({
   tags: tags.optional(),
   project_id: projectId.optional(),
   tenant_id: projectId.optional(),
-  // Neutron accepts these and we only have one answer for each.
-  distributed: z.literal(false).optional(),
-  ha: z.literal(false).optional(),
+  // Admin-only in Neutron; we have one answer for each (centralized, not HA).
+  distributed: bool.optional(),
+  ha: bool.optional(),
   availability_zone_hints: z.array(z.string()).max(0).optional(),
 });
 const readOnly = ['id', 'status', 'created_at', 'updated_at', 'revision_number', 'availability_zones'];
