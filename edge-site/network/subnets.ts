@@ -5,7 +5,7 @@ import { ipAllocations, networks, ports, subnets } from '../db/schema/network.ts
 import { isoTime, type NetCtx, owningProject, owns } from './context.ts';
 import { badRequestTyped, conflictOf, invalidInput, policyDenied, subnetNotFound } from './errors.ts';
 import { type Cidr, contains, formatCidr, formatIp, hostRange, lastOf, overlaps, parseCidr, parseIp } from './ip.ts';
-import { AUTO_DELETE_OWNERS, canSeeNetwork, loadNetwork } from './networks.ts';
+import { AUTO_DELETE_OWNERS, loadNetwork, type NetworkRow } from './networks.ts';
 import type { Dict } from './query.ts';
 import { checkQuota } from './quotas.ts';
 
@@ -67,13 +67,21 @@ export function cidrOf(row: SubnetRow): Cidr {
   return r.cidr;
 }
 
+/**
+ * Whether others' subnets on `net` are visible: on shared networks and to the network's owner. An external network
+ * is visible to everyone but its subnets are not (Neutron: router:external grants no subnet access).
+ */
+function subnetsVisible(auth: AuthContext, net: NetworkRow): boolean {
+  return net.shared || owns(auth, net.projectId);
+}
+
 /** The subnet if the caller may see it (own, or on a network it may see); 404 otherwise. */
 export async function loadSubnet(ctx: NetCtx, auth: AuthContext, id: string): Promise<SubnetRow> {
   const row = await ctx.db.select().from(subnets).where(eq(subnets.id, id)).get();
   if (!row) throw subnetNotFound(id);
   if (owns(auth, row.projectId)) return row;
   const net = await ctx.db.select().from(networks).where(eq(networks.id, row.networkId)).get();
-  if (!net || !canSeeNetwork(auth, net)) throw subnetNotFound(id);
+  if (!net || !subnetsVisible(auth, net)) throw subnetNotFound(id);
   return row;
 }
 
@@ -84,7 +92,7 @@ export async function listSubnets(ctx: NetCtx, auth: AuthContext): Promise<Dict[
   return rows
     .filter((r) => {
       const n = nets.get(r.networkId);
-      return owns(auth, r.projectId) || (n !== undefined && canSeeNetwork(auth, n));
+      return owns(auth, r.projectId) || (n !== undefined && subnetsVisible(auth, n));
     })
     .map(subnetView);
 }

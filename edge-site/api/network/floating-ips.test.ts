@@ -123,6 +123,12 @@ describe('network API: floating IPs', () => {
 
   it('refuses unreachable ports, private networks and foreign ports like Neutron', async () => {
     const t = await topology(h, false);
+    // An external network is visible to all, its subnets are not.
+    expect((await h.call(h.who.alice, 'GET', `/v2.0/networks/${t.pub.id}`)).status).toBe(200);
+    expect((await h.call(h.who.alice, 'GET', `/v2.0/subnets/${t.pubSub.id}`)).status).toBe(404);
+    expect((await h.call(h.who.alice, 'GET', '/v2.0/subnets')).body.subnets.map((s: { id: string }) => s.id)).toEqual([
+      t.sub.id,
+    ]);
     const unreachable = await h.call(h.who.alice, 'POST', '/v2.0/floatingips', {
       floatingip: { floating_network_id: t.pub.id, port_id: t.port.id },
     });
