@@ -5,8 +5,8 @@ import type { AppEnv } from '../api/env.ts';
 /** The compute endpoint's root URL (`…/compute`), taken from the request so links work behind any prefix. */
 export function computeRoot(c: Context<AppEnv>): string {
   const url = new URL(c.req.url);
-  const i = url.pathname.indexOf('/v2.1');
-  const path = i >= 0 ? url.pathname.slice(0, i) : url.pathname.replace(/\/+$/, '');
+  const m = /\/v2(?:\.1)?(?:\/|$)/.exec(url.pathname);
+  const path = m ? url.pathname.slice(0, m.index) : url.pathname.replace(/\/+$/, '');
   return `${url.origin}${path}`;
 }
 

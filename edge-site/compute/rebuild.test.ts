@@ -51,6 +51,17 @@ describe('rebuild', () => {
     const r = await h.req('POST', `/servers/${id}/action`, { body: { rebuild: { imageRef: ALT_IMAGE } } });
     expect(r.status).toBe(202);
     expect(typeof r.json.server.adminPass).toBe('string');
+    const v257 = await h.req('POST', `/servers/${id}/action`, {
+      body: { rebuild: { imageRef: ALT_IMAGE, user_data: 'aGk=' } },
+      version: '2.57',
+    });
+    expect(v257.status).toBe(409);
+    await h.compute.settled();
+    const again = await h.req('POST', `/servers/${id}/action`, {
+      body: { rebuild: { imageRef: ALT_IMAGE, user_data: 'aGk=' } },
+      version: '2.57',
+    });
+    expect(again.json.server).toMatchObject({ key_name: null, user_data: 'aGk=' });
     await h.compute.settled();
     const s = (await h.req('GET', `/servers/${id}`)).json.server;
     expect([s.status, s['OS-EXT-STS:power_state'], s.image.id]).toEqual(['SHUTOFF', 4, ALT_IMAGE]);
@@ -142,7 +153,9 @@ describe('small Nova APIs', () => {
     expect((await h.req('GET', `/servers/${id}/os-instance-actions`)).status).toBe(404);
     const actions = await h.req('GET', `/servers/${id}/os-instance-actions`, { version: '2.21' });
     expect(actions.json.instanceActions.map((a: { action: string }) => a.action).sort()).toEqual(['create', 'delete']);
-    const v2 = await h.app.request('/compute/v2/');
-    expect(((await v2.json()) as { version: { id: string } }).version.id).toBe('v2.0');
+    const v2 = await h.app.request('http://site/compute/v2/');
+    const doc = (await v2.json()) as { version: { id: string; links: Array<{ href: string }> } };
+    expect(doc.version.id).toBe('v2.0');
+    expect(doc.version.links[0]?.href).toBe('http://site/compute/v2/');
   });
 });

@@ -80,7 +80,11 @@ export function serverActionRoutes(ctx: ComputeContext): Hono<AppEnv> {
         if (!parsed.success) throw badRequest('api.invalid_body', describeZodError(parsed.error));
         const r = await rebuildServer(ctx, auth, row, parsed.data, versionOf(c).minor, c.var.requestId);
         const view = await renderServer(ctx, c, r.row, 'basic', true);
-        return c.json({ server: { ...view, adminPass: r.adminPass } }, 202);
+        const extra = {
+          ...(atLeast(c, 54) ? { key_name: r.row.keyName } : {}),
+          ...(atLeast(c, 57) ? { user_data: r.row.userData } : {}),
+        };
+        return c.json({ server: { ...view, ...extra, adminPass: r.adminPass } }, 202);
       }
       case 'os-getConsoleOutput': {
         let lines: number | undefined;
