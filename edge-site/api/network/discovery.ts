@@ -112,6 +112,9 @@ export function extensionRoutes(): Hono<AppEnv> {
     if (!ext) throw notFoundOf('ExtensionNotFound', `Extension with alias ${c.req.param('alias')} does not exist`);
     return c.json({ extension: extension(ext) });
   });
+  // No service providers and no Neutron agents: the data plane is the site's own; both lists are honestly empty.
+  app.get('/service-providers', (c) => c.json(listResponse([], new URL(c.req.url), 'service_providers')));
+  app.get('/agents', (c) => c.json(listResponse([], new URL(c.req.url), 'agents')));
   app.get('/availability_zones', (c) =>
     c.json(
       listResponse(

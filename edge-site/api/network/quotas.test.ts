@@ -80,6 +80,11 @@ describe('network API: quotas', () => {
     expect((await h.call(h.who.alice, 'POST', '/v2.0/networks', { network: {} })).status).toBe(201);
   });
 
+  it('lists no service providers and no agents', async () => {
+    expect((await h.call(h.who.alice, 'GET', '/v2.0/service-providers')).body).toEqual({ service_providers: [] });
+    expect((await h.call(h.who.alice, 'GET', '/v2.0/agents')).body).toEqual({ agents: [] });
+  });
+
   it('is advertised with the L3 extensions', async () => {
     const ext = (await h.call(h.who.alice, 'GET', '/v2.0/extensions')).body.extensions.map(
       (e: { alias: string }) => e.alias,
