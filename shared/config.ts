@@ -74,6 +74,32 @@ export const siteConfigSchema = z.object({
       commandTimeoutSeconds: z.number().positive().default(120),
     })
     .default({ heartbeatSeconds: 5, deadAfterSeconds: 30, commandTimeoutSeconds: 120 }),
+  /** Joining other sites (federation/): the replicated catalog synced over a site-to-site transport. */
+  federation: z
+    .object({
+      /** Off: the site keeps its catalog in plain SQLite and talks to no peer. */
+      enabled: z.boolean().default(false),
+      /** `libp2p` (TCP + noise + yamux), `mqtt` (a shared broker at `mqttUrl`), or `none` (replicated catalog, no peers). */
+      transport: z.enum(['libp2p', 'mqtt', 'none']).default('libp2p'),
+      /** libp2p listen multiaddr. */
+      listen: z.string().default('/ip4/127.0.0.1/tcp/0'),
+      /** Peers to dial at start (libp2p multiaddrs). */
+      bootstrap: z.array(z.string()).default([]),
+      /** The shared broker of the `mqtt` transport. */
+      mqttUrl: z.string().optional(),
+      /** How often this site refreshes `last_seen` in its own `sites` record (one small write each time). */
+      heartbeatSeconds: z.number().positive().default(15),
+      /** Anti-entropy period of catalog sync. */
+      syncIntervalMs: z.number().int().positive().default(1000),
+    })
+    .default({
+      enabled: false,
+      transport: 'libp2p',
+      listen: '/ip4/127.0.0.1/tcp/0',
+      bootstrap: [],
+      heartbeatSeconds: 15,
+      syncIntervalMs: 1000,
+    }),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
