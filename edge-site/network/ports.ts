@@ -47,9 +47,33 @@ export interface PortInput {
   allowed_address_pairs?: Array<{ ip_address: string; mac_address?: string }>;
   port_security_enabled?: boolean;
   dns_name?: string;
+  extra_dhcp_opts?: DhcpOptInput[];
   tags?: string[];
   project_id?: string;
   tenant_id?: string;
+}
+
+/** One `extra_dhcp_opts` entry; a null value removes the option on update. */
+export interface DhcpOptInput {
+  opt_name: string;
+  opt_value: string | null;
+  ip_version?: number;
+}
+type DhcpOpt = PortRow['extraDhcpOpts'][number];
+
+/** Neutron's merge: options are keyed by (name, IP version); null values delete. */
+function mergeDhcpOpts(current: DhcpOpt[], input: DhcpOptInput[] | undefined): DhcpOpt[] {
+  if (input === undefined) return current;
+  const out = [...current];
+  for (const o of input) {
+    const ipVersion = o.ip_version ?? 4;
+    if (ipVersion !== 4 && ipVersion !== 6) throw badAttribute('extra_dhcp_opts', `'${ipVersion}' is not 4 or 6`);
+    const at = out.findIndex((x) => x.opt_name === o.opt_name && x.ip_version === ipVersion);
+    if (at >= 0) out.splice(at, 1);
+    if (o.opt_value !== null)
+      out.splice(at >= 0 ? at : out.length, 0, { opt_name: o.opt_name, opt_value: o.opt_value, ip_version: ipVersion });
+  }
+  return out;
 }
 
 const VNIC_TYPES = new Set([
@@ -89,7 +113,7 @@ export function portView(p: PortRecord, auth: AuthContext): Dict {
     device_owner: r.deviceOwner,
     fixed_ips: p.fixedIps.map((f) => ({ subnet_id: f.subnetId, ip_address: f.ipAddress })),
     allowed_address_pairs: r.allowedAddressPairs,
-    extra_dhcp_opts: [],
+    extra_dhcp_opts: r.extraDhcpOpts,
     security_groups: r.securityGroups,
     port_security_enabled: r.portSecurityEnabled,
     'binding:vnic_type': r.vnicType,
@@ -295,6 +319,7 @@ export async function createPortRecord(
     securityGroups: groups,
     allowedAddressPairs: pairs,
     dnsName: checkDnsName(input.dns_name) ?? '',
+    extraDhcpOpts: mergeDhcpOpts([], input.extra_dhcp_opts),
     createdByCompute: options.createdByCompute ?? false,
   };
   const row: PortRow = { ...base, status: statusOf(base) };
@@ -372,6 +397,7 @@ export async function updatePortRecord(
     securityGroups: groups,
     allowedAddressPairs: pairs,
     dnsName: checkDnsName(input.dns_name) ?? r.dnsName,
+    extraDhcpOpts: mergeDhcpOpts(r.extraDhcpOpts, input.extra_dhcp_opts),
     revision: r.revision + 1,
     updatedAt: ctx.deps.clock.now(),
   };

@@ -63,6 +63,11 @@ const EXTENSIONS: Array<[string, string, string]> = [
     'Neutron L3 Configurable external gateway mode',
     'Extension of the router abstraction for specifying whether SNAT should occur on the external gateway',
   ],
+  [
+    'extra_dhcp_opt',
+    'Neutron Extra DHCP options',
+    'Extra options configuration for DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, server-ip-address, bootfile-name)',
+  ],
   ['fip-port-details', 'Floating IP Port Details Extension', 'Add port_details attribute to Floating IP resource'],
   [
     'standard-attr-tag',

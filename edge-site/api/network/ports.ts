@@ -28,6 +28,13 @@ import {
 } from './common.ts';
 
 const fixedIp = z.object({ subnet_id: z.string().optional(), ip_address: z.string().optional() }).strict();
+const dhcpOpt = z
+  .object({
+    opt_name: z.string().min(1).max(255),
+    opt_value: z.string().max(255).nullable(),
+    ip_version: z.union([z.literal(4), z.literal(6)]).optional(),
+  })
+  .strict();
 const pair = z.object({ ip_address: z.string(), mac_address: z.string().optional() }).strict();
 const attrs = z.object({
   name: name.optional(),
@@ -45,6 +52,7 @@ const attrs = z.object({
   allowed_address_pairs: z.array(pair).optional(),
   port_security_enabled: bool.optional(),
   dns_name: z.string().max(255).optional(),
+  extra_dhcp_opts: z.array(dhcpOpt).optional(),
   tags: tags.optional(),
   project_id: projectId.optional(),
   tenant_id: projectId.optional(),

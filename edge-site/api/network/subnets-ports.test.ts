@@ -240,4 +240,32 @@ describe('network API: ports and IPAM', () => {
     expect(bulk.status).toBe(400);
     expect((await h.call(h.who.alice, 'GET', '/v2.0/ports?project_id=p1')).body.ports).toHaveLength(0);
   });
+  it('stores extra DHCP options and merges them on update', async () => {
+    const { net } = await netWithSubnet(h);
+    const opts = [
+      { opt_name: 'bootfile-name', opt_value: 'pxelinux.0' },
+      { opt_name: 'tftp-server', opt_value: '123.123.123.123' },
+    ];
+    const port = (
+      await h.call(h.who.alice, 'POST', '/v2.0/ports', { port: { network_id: net.id, extra_dhcp_opts: opts } })
+    ).body.port;
+    expect(port.extra_dhcp_opts).toEqual(opts.map((o) => ({ ...o, ip_version: 4 })));
+    const upd = await h.call(h.who.alice, 'PUT', `/v2.0/ports/${port.id}`, {
+      port: {
+        extra_dhcp_opts: [
+          { opt_name: 'bootfile-name', opt_value: null },
+          { opt_name: 'tftp-server', opt_value: '10.0.0.9' },
+          { opt_name: 'server-ip-address', opt_value: '10.0.0.8', ip_version: 4 },
+        ],
+      },
+    });
+    expect(upd.body.port.extra_dhcp_opts).toEqual([
+      { opt_name: 'tftp-server', opt_value: '10.0.0.9', ip_version: 4 },
+      { opt_name: 'server-ip-address', opt_value: '10.0.0.8', ip_version: 4 },
+    ]);
+    const bad = await h.call(h.who.alice, 'PUT', `/v2.0/ports/${port.id}`, {
+      port: { extra_dhcp_opts: [{ opt_name: 'x', opt_value: 'y', ip_version: 5 }] },
+    });
+    expect(bad.status).toBe(400);
+  });
 });

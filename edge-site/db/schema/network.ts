@@ -78,6 +78,11 @@ export const ports = sqliteTable(
       .$type<Array<{ ip_address: string; mac_address: string }>>()
       .notNull(),
     dnsName: text('dns_name').notNull(),
+    /** Neutron's extra_dhcp_opts (stored and shown; no DHCP server reads them yet). */
+    extraDhcpOpts: text('extra_dhcp_opts', { mode: 'json' })
+      .$type<Array<{ opt_name: string; opt_value: string; ip_version: number }>>()
+      .notNull()
+      .default([]),
     /** True when compute created the port for a server (deleted with it; Nova's preserve_on_delete=false). */
     createdByCompute: integer('created_by_compute', { mode: 'boolean' }).notNull(),
   },

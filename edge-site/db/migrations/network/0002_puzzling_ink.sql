@@ -1,0 +1,1 @@
+ALTER TABLE `net_ports` ADD `extra_dhcp_opts` text DEFAULT '[]' NOT NULL;
