@@ -173,17 +173,21 @@ function workflow(label: string, useMosquitto: boolean) {
       expect(after.map((s) => s.Name)).not.toContain('vm1');
     }, 120_000);
 
-    it.skipIf(useMosquitto)('serves openstacksdk: find by name, create, wait, list, delete', async () => {
-      const out = await run(
-        '/usr/bin/python3',
-        [join(import.meta.dirname, 'sdk_workflow.py'), 'tiny', 'e2e.small', 'private'],
-        env,
-      );
-      const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
-      expect(r).toMatchObject({ status: 'ACTIVE', listed: true, found: true, after: [] });
-      expect(JSON.stringify(r.addresses)).toContain('10.20.0.');
-      expect(r.images).toContain('tiny');
-    }, 120_000);
+    it.skipIf(useMosquitto)(
+      'serves openstacksdk: find by name, create, wait, list, delete',
+      async () => {
+        const out = await run(
+          '/usr/bin/python3',
+          [join(import.meta.dirname, 'sdk_workflow.py'), 'tiny', 'e2e.small', 'private'],
+          env,
+        );
+        const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
+        expect(r).toMatchObject({ status: 'ACTIVE', listed: true, found: true, after: [] });
+        expect(JSON.stringify(r.addresses)).toContain('10.20.0.');
+        expect(r.images).toContain('tiny');
+      },
+      120_000,
+    );
 
     it('keeps every record across a restart of the whole site', async () => {
       await os('server', 'create', '--image', 'tiny', '--flavor', 'e2e.small', '--network', 'private', '--wait', 'vm2');

@@ -30,7 +30,11 @@ export interface Running {
 
 /** Starts `command args` with output captured. */
 export function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Running {
-  const child = spawn(command, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const waiters = new Set<() => void>();
   const onData = (b: Buffer) => {
@@ -96,7 +100,14 @@ export async function startMosquitto(): Promise<{ url: string; proc: Running }> 
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(
     conf,
-    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stdout', 'log_type error', ''].join('\n'),
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence false',
+      'log_dest stdout',
+      'log_type error',
+      '',
+    ].join('\n'),
   );
   const proc = startProcess(MOSQUITTO, ['-c', conf]);
   // mosquitto logs nothing on a clean start at log_type error: probe the port instead.
@@ -115,7 +126,12 @@ function canConnect(port: number): Promise<boolean> {
 }
 
 /** Runs a command, resolving with stdout; rejects with stdout+stderr on a non-zero exit. */
-export function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<string> {
+export function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 120_000,
+): Promise<string> {
   return new Promise((done, reject) => {
     execFile(
       command,
