@@ -185,6 +185,8 @@ describe.skipIf(skipReason !== undefined)('real VMs through the API (openstack C
     );
     const id = String(server.id);
     await waitFor('the guest marker', async () => (await boots('vm2')) >= 1);
+    await waitFor('the network line', async () => (await consoleLog('vm2')).includes('BRUME-NET'));
+    expect(await consoleLog('vm2')).not.toContain('BRUME-PUBLIC-KEY'); // no key pair, no key
     const pid = agentPid(agentDir);
     expect(pid).toBeDefined();
     const vm = qemuPid(id);
