@@ -181,8 +181,8 @@ async function up(argv: string[]): Promise<void> {
       const image = await ensureGuestImage(site, admin, cacheDir);
       imageLine = `Public image ${GUEST_IMAGE_NAME} (${image.id}, iso): ${image.created ? 'registered now' : 'already there'}.`;
     } catch (err) {
-      await site.stop();
-      fail(`cannot register the guest image ${GUEST_IMAGE_NAME}: ${(err as Error).message}`, 1);
+      // Real VMs still run from images users upload; only the ready-made test image is missing.
+      imageLine = `The guest image ${GUEST_IMAGE_NAME} is NOT registered (${(err as Error).message}); upload one yourself.`;
     }
   }
   const agents: ChildProcess[] = [];
