@@ -32,6 +32,20 @@ export interface EdgeSiteOptions {
   catalog?: (db: SiteDatabase) => Promise<CatalogStore>;
   /** SQLite path; default `<dataDir>/site.db`. `:memory:` for tests. */
   dbPath?: string;
+  /** Joins the site to a federation (federation/site): built once the modules exist, before routes are mounted. */
+  federation?: (site: { deps: SiteDeps; identity: IdentityService }) => Promise<SiteFederation>;
+}
+
+/** What federation adds to a site: its API, honest-state headers, and work tied to the site's lifetime. */
+export interface SiteFederation {
+  /** Mounted at `/federation/v1` (Brume's own API). */
+  app: Hono<AppEnv>;
+  /** Headers added to every response (e.g. how many catalog peers are down), read per request. */
+  headers(): Record<string, string>;
+  /** Called once the site listens, with its URL. */
+  started?(url: string): Promise<void>;
+  /** Called first when the site stops. */
+  stop(): Promise<void>;
 }
 
 /** A running (or ready-to-run) edge site. */
@@ -78,9 +92,24 @@ export async function createEdgeSite(options: EdgeSiteOptions): Promise<EdgeSite
     volume,
   });
   const modules: SiteModule[] = [identity, fleet, image, network, volume, compute];
+  const federation = options.federation ? await options.federation({ deps, identity }) : undefined;
 
   const app = new Hono<AppEnv>();
   app.use(requestContext({ log, metrics, clock, ids }));
+  if (federation) {
+    app.use(async (c, next) => {
+      await next();
+      const headers = Object.entries(federation.headers());
+      if (headers.length === 0) return;
+      // Responses proxied from elsewhere may carry immutable headers: copy them once.
+      try {
+        for (const [k, v] of headers) c.res.headers.set(k, v);
+      } catch {
+        c.res = new Response(c.res.body, c.res);
+        for (const [k, v] of headers) c.res.headers.set(k, v);
+      }
+    });
+  }
   const limit = bodyLimit({
     maxSize: config.api.maxBodyBytes,
     onError: (c) => c.json(errorBody(c.get('service') ?? 'brume', 413, 'Request is too large.'), 413),
@@ -92,6 +121,7 @@ export async function createEdgeSite(options: EdgeSiteOptions): Promise<EdgeSite
   app.route('/image', image.app);
   app.route('/network', network.app);
   app.route('/volume', volume.app);
+  if (federation) app.route('/federation/v1', federation.app);
   app.route('/', identity.app);
   app.notFound(notFoundResponse);
   app.onError(errorResponse);
@@ -118,6 +148,7 @@ export async function createEdgeSite(options: EdgeSiteOptions): Promise<EdgeSite
       // Port 0 picked one: URLs built from the config later (e.g. Glance file URLs for agents) must name it.
       if (config.api.port === 0) config.api.port = port;
       site.url = config.api.publicUrl ?? `http://${config.api.host}:${port}`;
+      await federation?.started?.(site.url);
       log.info({ url: site.url }, 'site listening');
       return site.url;
     },
@@ -130,6 +161,7 @@ export async function createEdgeSite(options: EdgeSiteOptions): Promise<EdgeSite
           if ('closeIdleConnections' in s) s.closeIdleConnections();
         });
       }
+      await federation?.stop();
       for (const m of [...modules].reverse()) await m.stop?.();
       await catalog.close();
       db.close();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Endpoint, Service } from '../../shared/schemas/catalog/index.ts';
 import type { IdentityAdmin } from './admin.ts';
 import { verifyPassword } from './passwords.ts';
@@ -19,6 +20,20 @@ const SERVICES: ReadonlyArray<{ type: string; name: string; path: string; descri
     description: 'Block Storage (Cinder v3)',
   },
 ];
+
+/**
+ * Ids of bootstrap records, derived from what they are (an RFC 9562 v8 UUID, dashes dropped as in `hexId`): sites
+ * that bootstrap concurrently before they first sync write the same ids, so their catalogs merge into one default
+ * set of roles, projects, admin user and services instead of duplicates (federation).
+ */
+export function bootstrapId(...parts: string[]): string {
+  const h = createHash('sha256')
+    .update(`brume-bootstrap\u0000${parts.join('\u0000')}`)
+    .digest();
+  h[6] = ((h[6] ?? 0) & 0x0f) | 0x80;
+  h[8] = ((h[8] ?? 0) & 0x3f) | 0x80;
+  return h.subarray(0, 16).toString('hex');
+}
 
 const INTERFACES: ReadonlyArray<Endpoint['interface']> = ['public', 'internal', 'admin'];
 
@@ -52,7 +67,7 @@ export async function bootstrap(admin: IdentityAdmin, region: string, input: Boo
   for (const name of ['admin', 'member', 'reader']) {
     let role = dir.roleByName(name);
     if (!role) {
-      role = { id: admin.newId(), name, domain_id: null, description: '' };
+      role = { id: bootstrapId('role', name), name, domain_id: null, description: '' };
       await admin.put('roles', role);
     }
     roleIds[name] = role.id;
@@ -70,7 +85,7 @@ export async function bootstrap(admin: IdentityAdmin, region: string, input: Boo
   const projectId = async (name: string, description: string): Promise<string> => {
     const found = dir.projectByName(name, DEFAULT_DOMAIN_ID);
     if (found) return found.id;
-    const id = admin.newId();
+    const id = bootstrapId('project', DEFAULT_DOMAIN_ID, name);
     await admin.saveProject(
       {
         id,
@@ -92,7 +107,7 @@ export async function bootstrap(admin: IdentityAdmin, region: string, input: Boo
   if (!user) {
     user = await admin.saveUser(
       {
-        id: admin.newId(),
+        id: bootstrapId('user', DEFAULT_DOMAIN_ID, input.adminUser),
         name: input.adminUser,
         domain_id: DEFAULT_DOMAIN_ID,
         enabled: true,
@@ -114,7 +129,13 @@ export async function bootstrap(admin: IdentityAdmin, region: string, input: Boo
   for (const s of SERVICES) {
     let service: Service | undefined = c.list('services').find((x) => x.type === s.type && x.name === s.name);
     if (!service) {
-      service = { id: admin.newId(), type: s.type, name: s.name, description: s.description, enabled: true };
+      service = {
+        id: bootstrapId('service', s.type, s.name),
+        type: s.type,
+        name: s.name,
+        description: s.description,
+        enabled: true,
+      };
       await admin.put('services', service);
     }
     const url = `${base}${s.path}`;
@@ -124,7 +145,7 @@ export async function bootstrap(admin: IdentityAdmin, region: string, input: Boo
         .find((e) => e.service_id === service.id && e.region_id === region && e.interface === iface);
       if (!existing) {
         const e: Endpoint = {
-          id: admin.newId(),
+          id: bootstrapId('endpoint', region, s.type, s.name, iface),
           service_id: service.id,
           interface: iface,
           url,

@@ -1,0 +1,78 @@
+import { createEdgeSite, type EdgeSite, type EdgeSiteOptions } from '../../edge-site/create-edge-site.ts';
+import { systemClock } from '../../shared/ports/clock.ts';
+import { silentLogger } from '../../shared/ports/logger.ts';
+import type { Transport } from '../../shared/ports/transport.ts';
+import { federationRoutes } from '../api/index.ts';
+import type { ReplicatedCatalog } from '../store/replicated-catalog.ts';
+import { siteCatalog } from '../store/site-catalog.ts';
+import { type CatalogSync, startCatalogSync } from '../sync/catalog-sync.ts';
+import { honestStateHeaders } from './headers.ts';
+import { type Membership, startMembership } from './membership.ts';
+
+/** Options of {@link createFederatedSite}: an edge site's, plus the transport to its peers (owned: closed at stop). */
+export interface FederatedSiteOptions extends Omit<EdgeSiteOptions, 'catalog' | 'federation'> {
+  transport: Transport;
+}
+
+/** An edge site whose catalog is replicated with its peers. */
+export interface FederatedSite extends EdgeSite {
+  readonly store: ReplicatedCatalog;
+  readonly sync: CatalogSync;
+  readonly membership: Membership;
+  readonly transport: Transport;
+}
+
+/**
+ * An edge site joined to a federation: the replicated catalog in its SQLite database, synced over `transport`;
+ * its own `sites` record kept fresh and peers' liveness derived (membership); `/federation/v1` (status, sites,
+ * conflicts); and honest-state headers on every response. Timing comes from `config.federation`.
+ */
+export async function createFederatedSite(options: FederatedSiteOptions): Promise<FederatedSite> {
+  const { config, transport } = options;
+  const clock = options.clock ?? systemClock;
+  const log = (options.log ?? silentLogger).child({ site: config.site });
+  let parts: { store: ReplicatedCatalog; sync: CatalogSync; membership: Membership } | undefined;
+  const site = await createEdgeSite({
+    ...options,
+    clock,
+    catalog: siteCatalog({ siteId: config.site, clock, log }),
+    federation: async ({ deps, identity }) => {
+      const store = deps.catalog as ReplicatedCatalog;
+      const sync = startCatalogSync({
+        replica: store.replica,
+        transport,
+        clock,
+        log: log.child({ component: 'catalog-sync' }),
+        intervalMs: config.federation.syncIntervalMs,
+      });
+      const membership = startMembership({
+        catalog: store,
+        transport,
+        clock,
+        log: log.child({ component: 'membership' }),
+        self: {
+          id: config.site,
+          name: config.site,
+          region: config.region,
+          url: config.api.publicUrl ?? `http://${config.api.host}:${config.api.port}`,
+        },
+        localDigest: () => sync.status().digest,
+        heartbeatMs: config.federation.heartbeatSeconds * 1000,
+      });
+      await membership.heartbeat();
+      parts = { store, sync, membership };
+      return {
+        app: federationRoutes({ siteId: config.site, tokens: identity.tokens, clock, store, sync, membership }),
+        headers: () => honestStateHeaders(membership.health()),
+        started: (url) => membership.setUrl(url),
+        async stop() {
+          membership.stop();
+          sync.stop();
+          await transport.close();
+        },
+      };
+    },
+  });
+  if (!parts) throw new Error('federation hook did not run');
+  return Object.assign(site, { ...parts, transport });
+}
