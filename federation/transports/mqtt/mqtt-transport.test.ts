@@ -1,0 +1,102 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type EmbeddedBroker, startEmbeddedBroker } from '../../../edge-site/fleet/broker.ts';
+import { systemClock } from '../../../shared/ports/clock.ts';
+import { silentLogger } from '../../../shared/ports/logger.ts';
+import type { PeerEvent, TransportMessage } from '../../../shared/ports/transport.ts';
+import { hasMosquitto, type MosquittoProcess, startMosquitto } from '../../../shared/testing/mosquitto.ts';
+import { runTransportContract } from '../../../shared/testing/run-transport-contract.ts';
+import type { StatsTransport } from '../stats.ts';
+import { expectCatalogsConverge, pattern, realFixture, sameBytes, waitFor } from '../testing/real.ts';
+import { createMqttTransport } from './mqtt-transport.ts';
+
+interface Broker {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const brokers: Record<string, () => Promise<Broker>> = {
+  aedes: async () => {
+    const b: EmbeddedBroker = await startEmbeddedBroker('127.0.0.1', 0);
+    return { url: b.url, stop: () => b.close() };
+  },
+  ...(hasMosquitto() ? { mosquitto: async () => startMosquitto() } : {}),
+};
+
+for (const [name, start] of Object.entries(brokers)) {
+  describe(`mqtt transport on ${name}`, () => {
+    let broker: Broker | MosquittoProcess | undefined;
+    let prefixN = 0;
+    const open: StatsTransport[] = [];
+    const site = async (siteId: string, prefix: string) => {
+      const t = await createMqttTransport({
+        siteId,
+        url: broker?.url ?? '',
+        clock: systemClock,
+        log: silentLogger,
+        prefix,
+      });
+      open.push(t);
+      return t;
+    };
+    /** Each test gets its own topic prefix, so retained presences of earlier tests do not leak in. */
+    const freshPrefix = () => `brume/test${++prefixN}/fed/v1`;
+    beforeAll(async () => {
+      broker = await start();
+    });
+    afterEach(async () => {
+      for (const t of open.splice(0)) await t.close();
+    });
+    afterAll(async () => {
+      await broker?.stop();
+    });
+
+    runTransportContract(`mqtt (${name})`, {
+      async create(ids) {
+        const prefix = freshPrefix();
+        const ts = await Promise.all(ids.map((id) => site(id, prefix)));
+        return realFixture(ts);
+      },
+    });
+
+    it('reports a peer down when it stops and up when it comes back', async () => {
+      const prefix = freshPrefix();
+      const a = await site('a', prefix);
+      const b = await site('b', prefix);
+      await waitFor(() => b.peers().includes('a') && a.peers().includes('b'), 'a-b');
+      const events: PeerEvent[] = [];
+      b.onPeer((e) => events.push(e));
+      await a.close();
+      await waitFor(() => events.length === 1, 'down');
+      const again = await site('a', prefix);
+      await waitFor(() => b.peers().includes('a') && again.peers().includes('b'), 'a back');
+      expect(events).toEqual([
+        { peer: 'a', status: 'down' },
+        { peer: 'a', status: 'up' },
+      ]);
+      const got: TransportMessage[] = [];
+      again.onMessage((m) => got.push(m));
+      await b.send('a', new Uint8Array([42]));
+      await waitFor(() => got.length === 1, 'message after restart');
+    });
+
+    it('learns every site from the broker alone and carries a 5 MB message', async () => {
+      const prefix = freshPrefix();
+      const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((id) => site(id, prefix)));
+      if (!a || !b || !c) throw new Error('sites');
+      await waitFor(() => [a, b, c].every((t) => t.peers().length === 2), 'every site to see the others');
+      const got: TransportMessage[] = [];
+      c.onMessage((m) => got.push(m));
+      const big = pattern(5 * 1024 * 1024);
+      await a.send('c', big);
+      await waitFor(() => got.length === 1, 'the big message', 20_000);
+      expect(sameBytes(got[0]?.data, big)).toBe(true);
+    });
+
+    it('converges three replicated catalogs through catalog sync', async () => {
+      const prefix = freshPrefix();
+      const ts = await Promise.all(['a', 'b', 'c'].map((id) => site(id, prefix)));
+      await waitFor(() => ts.every((t) => t.peers().length === 2), 'presence');
+      await expectCatalogsConverge(ts);
+    });
+  });
+}
