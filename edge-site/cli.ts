@@ -3,9 +3,14 @@
  *
  *   brume up    [--data-dir ./.brume] [--port 5000] [--host 127.0.0.1] [--mqtt-url URL] [--mqtt-port 1883]
  *               [--agents 2] [--site site1] [--driver auto|qemu|fake] [--agent-log-level warn]
+ *               [--sites N] [--federation libp2p|mqtt] [--p2p-port 4001]
  *       A whole local site: API + embedded MQTT broker + N agent processes, in the foreground. `auto` runs real
  *       VMs (qemu driver) when qemu-system-x86_64 is installed, registering the tiny guest as the public image
  *       `brume-tiny` (built once into BRUME_GUEST_CACHE, default ./.brume/cache/guest); else the fake driver.
+ *       `--sites N` (default 3 when the federation transport is available, else 1): N federated sites `site1..N`,
+ *       one `brume site` process each (API on port, port+1, …; MQTT on mqtt-port, mqtt-port+1, …; libp2p on
+ *       p2p-port, p2p-port+1, …; port 0 picks free ones), each with its agents; `--federation mqtt` federates
+ *       through one shared broker started by `up` instead of libp2p. `--sites 1` is the single site above.
  *   brume site  --config FILE     one site (JSON or YAML; see shared/config.ts for every option and default)
  *   brume agent --config FILE     one site agent (see site-agent/cli.ts)
  */
@@ -15,8 +20,12 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { parse as parseYaml } from 'yaml';
+import { createFederatedSite } from '../federation/site/federated-site.ts';
+import { openTransport, transportMissing } from '../federation/site/open-transport.ts';
 import { parseSiteConfig, type SiteConfig } from '../shared/config.ts';
+import { systemClock } from '../shared/ports/clock.ts';
 import { systemIds, toHex } from '../shared/ports/ids.ts';
+import { upSites } from './cli-sites.ts';
 import { checkAgentDir, chooseDriver, type DriverChoice, ensureGuestImage, GUEST_IMAGE_NAME } from './cli-vms.ts';
 import { seedDefaultFlavors } from './compute/index.ts';
 import { createEdgeSite, type EdgeSite } from './create-edge-site.ts';
@@ -62,8 +71,21 @@ function logger(config: SiteConfig) {
 }
 
 /** Starts a site from its config, bootstraps identity and flavors; returns it listening. */
+/** A plain site, or a federated one when `config.federation.enabled` (its transport opened first). */
+async function buildSite(config: SiteConfig): Promise<EdgeSite> {
+  const log = logger(config);
+  if (!config.federation.enabled) return createEdgeSite({ config, log });
+  let transport: Awaited<ReturnType<typeof openTransport>>;
+  try {
+    transport = await openTransport(config, systemClock, log);
+  } catch (err) {
+    fail(`cannot open the ${config.federation.transport} federation transport: ${(err as Error).message}`, 1);
+  }
+  return createFederatedSite({ config, log, transport });
+}
+
 async function startSite(config: SiteConfig): Promise<{ site: EdgeSite; password: string; generated: boolean }> {
-  const site = await createEdgeSite({ config, log: logger(config) });
+  const site = await buildSite(config);
   let url: string;
   try {
     url = await site.listen();
@@ -84,7 +106,7 @@ async function startSite(config: SiteConfig): Promise<{ site: EdgeSite; password
   return { site, password, generated };
 }
 
-function exportBlock(site: EdgeSite, password: string): string {
+function exportBlock(site: Pick<EdgeSite, 'config' | 'url'>, password: string): string {
   const c = site.config;
   return [
     `export OS_AUTH_URL=${site.url}/v3`,
@@ -148,16 +170,44 @@ async function up(argv: string[]): Promise<void> {
       site: { type: 'string', default: 'site1' },
       driver: { type: 'string', default: process.env.BRUME_DRIVER ?? 'auto' },
       'agent-log-level': { type: 'string', default: process.env.BRUME_AGENT_LOG_LEVEL ?? 'warn' },
+      sites: { type: 'string', default: process.env.BRUME_SITES },
+      federation: { type: 'string', default: process.env.BRUME_FEDERATION ?? 'libp2p' },
+      'p2p-port': { type: 'string', default: '4001' },
     },
   });
+  const federation = values.federation;
+  if (federation !== 'libp2p' && federation !== 'mqtt') fail(`--federation must be libp2p or mqtt, not ${federation}`);
+  const sites = await siteCount(values.sites, federation);
   let choice: DriverChoice;
   try {
     choice = await chooseDriver(values.driver);
   } catch (err) {
     fail((err as Error).message);
   }
-  const siteName = values.site;
   const dataDir = resolve(values['data-dir']);
+  if (sites > 1) {
+    const password = adminPassword(siteConfigOrExit({ dataDir })).password;
+    return upSites({
+      sites,
+      federation,
+      dataDir,
+      host: values.host,
+      port: Number(values.port),
+      mqttPort: Number(values['mqtt-port']),
+      p2pPort: Number(values['p2p-port']),
+      agents: Number(values.agents),
+      driver: choice,
+      agentLogLevel: values['agent-log-level'],
+      password,
+      cli: join(repoRoot, 'edge-site', 'cli.ts'),
+      spawnAgent,
+      stopChild,
+      onSignal,
+      fail,
+      print: (line) => console.log(line),
+    });
+  }
+  const siteName = values.site;
   const config = siteConfigOrExit({
     site: siteName,
     dataDir: join(dataDir, siteName),
@@ -219,6 +269,20 @@ async function up(argv: string[]): Promise<void> {
   if (generated) console.log(`Generated the admin password (kept in ${join(config.dataDir, 'admin-password')}).`);
   console.log(`\n# ${siteName} (region ${config.region})\n${exportBlock(site, password)}\n`);
   console.log('Press Ctrl-C to stop.');
+}
+
+/** `--sites`: as asked; else 3 when the federation transport loads, else 1 saying why. */
+async function siteCount(asked: string | undefined, federation: 'libp2p' | 'mqtt'): Promise<number> {
+  const missing = await transportMissing(federation);
+  if (asked !== undefined) {
+    const n = Number(asked);
+    if (!Number.isInteger(n) || n < 1 || n > 16) fail(`--sites must be an integer from 1 to 16, not ${asked}`);
+    if (n > 1 && missing) fail(`--sites ${n} needs the ${federation} federation transport: ${missing}`);
+    return n;
+  }
+  if (!missing) return 3;
+  console.error(`brume: starting 1 site, not a federation of 3: ${missing} (pass --sites 1 to silence this)`);
+  return 1;
 }
 
 async function siteCommand(argv: string[]): Promise<void> {

@@ -44,7 +44,7 @@ function workflow(label: string, useMosquitto: boolean) {
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'brume-e2e-'));
-      const args = ['up', '--data-dir', dir, '--port', '0', '--mqtt-port', '0', '--driver', 'fake'];
+      const args = ['up', '--sites', '1', '--data-dir', dir, '--port', '0', '--mqtt-port', '0', '--driver', 'fake'];
       if (useMosquitto) {
         broker = await startMosquitto();
         args.push('--mqtt-url', broker.url);

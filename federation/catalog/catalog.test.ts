@@ -33,7 +33,7 @@ describe('change functions', () => {
 });
 
 describe('conflict entries', () => {
-  const live = (s: string, t: number) => JSON.stringify({ t, s, c: 1, r: { id: 'x' } });
+  const live = (s: string, t: number, r: object = { id: 'x', by: s }) => JSON.stringify({ t, s, c: 1, r });
   const dead = (s: string, t: number) => JSON.stringify({ t, s, c: 1, d: 1 });
 
   it('classify and identify a conflict the same way whatever the order of values', () => {
@@ -58,6 +58,12 @@ describe('conflict entries', () => {
       1,
     );
     expect(upd?.kind).toBe('concurrent_update');
+    // The same record written concurrently (sites bootstrapping the same defaults) lost nothing: no entry.
+    const same = [
+      { value: live('a', 5, { id: 'x' }), opId: '3@61' },
+      { value: live('b', 6, { id: 'x' }), opId: '3@62' },
+    ];
+    expect(concurrentWriteConflict('users', 'x', same, live('b', 6, { id: 'x' }), 1)).toBeUndefined();
   });
 
   it('let the lowest id keep a duplicated name', () => {

@@ -46,6 +46,12 @@ export interface ConcurrentValue {
   opId: string;
 }
 
+/** A live envelope's record as JSON (what was written, without who and when). */
+function bodyOf(value: unknown): string {
+  const env = decodeEnvelope(value);
+  return env && !isTombstone(env) ? JSON.stringify(env.r) : `\u0000${String(value)}`;
+}
+
 /**
  * The ledger entry for a record with several concurrent values, or undefined when there is a single value.
  * `winnerValue` is what the document shows for the key (Automerge's winner).
@@ -67,6 +73,9 @@ export function concurrentWriteConflict(
   }
   const win = versions.find((x) => x.winner);
   if (!win || versions.length < 2) return undefined;
+  // The same content written concurrently (sites bootstrapping the same default records) lost nothing: no entry.
+  const bodies = new Set(values.map(({ value }) => bodyOf(value)));
+  if (bodies.size === 1 && !versions.some((x) => x.v.deleted)) return undefined;
   const losers = versions.filter((x) => x !== win);
   const kind = versions.some((x) => x.v.deleted) && versions.some((x) => !x.v.deleted);
   const opIds = versions.map((x) => x.opId).sort();

@@ -82,6 +82,9 @@ describe('federated edge sites (3 sites, memory transport, manual clock)', () =>
           .sort(),
       ).toEqual(['a', 'b', 'c']);
       expect(store.conflicts().filter((c) => c.kind === 'duplicate_name')).toEqual([]);
+      // Identical default records merge silently; only the admin's password hash (salted per site) differs.
+      const kinds = new Set(store.conflicts().map((c) => `${c.collection}:${c.kind}`));
+      expect([...kinds]).toEqual(['users:concurrent_update']);
       // The admin logs in everywhere with the one password.
       expect((await tokenOf(fed.site(id), 'admin', 'adminpw', 'admin')).status).toBe(201);
     }

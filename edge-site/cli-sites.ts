@@ -1,0 +1,162 @@
+/**
+ * `brume up --sites N`: N federated sites on loopback, one `brume site --config <generated>` process each (own data
+ * folder, API port, MQTT broker, agents), joined over libp2p (every site bootstraps from the others' addresses) or
+ * through one MQTT broker that `up` runs. CLI code: prints to the console.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { DriverChoice } from './cli-vms.ts';
+import { type EmbeddedBroker, startEmbeddedBroker } from './fleet/broker.ts';
+
+/** What `brume up` hands over. */
+export interface UpSitesOptions {
+  sites: number;
+  federation: 'libp2p' | 'mqtt';
+  dataDir: string;
+  host: string;
+  /** First API port (0: free ports). */
+  port: number;
+  mqttPort: number;
+  p2pPort: number;
+  agents: number;
+  driver: DriverChoice;
+  agentLogLevel: string;
+  password: string;
+  /** Path of edge-site/cli.ts. */
+  cli: string;
+  spawnAgent(args: string[]): ChildProcess;
+  stopChild(child: ChildProcess): Promise<void>;
+  onSignal(stop: () => Promise<void>): void;
+  fail(message: string, code?: number): never;
+  /** Writes a line for the user (stdout). */
+  print(line: string): void;
+}
+
+async function freePort(host: string): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const READY = /^Brume site (\S+) listening on (\S+) \(MQTT (\S+)\)/;
+
+/** Spawns one site and resolves with its API and MQTT URLs once it listens (rejects if it exits first). */
+function spawnSite(
+  cli: string,
+  configFile: string,
+): { child: ChildProcess; ready: Promise<{ url: string; mqtt: string }> } {
+  const child = spawn(process.execPath, [cli, 'site', '--config', configFile], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const ready = new Promise<{ url: string; mqtt: string }>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    lines.on('line', (line) => {
+      const m = READY.exec(line);
+      if (m?.[2] && m[3]) resolve({ url: m[2], mqtt: m[3] });
+    });
+    child.once('exit', (code) => reject(new Error(`site process exited (${code}) before listening`)));
+  });
+  return { child, ready };
+}
+
+/** Starts the federation, prints one `export OS_*` block per site, and stops everything on SIGINT/SIGTERM. */
+export async function upSites(o: UpSitesOptions): Promise<void> {
+  const names = Array.from({ length: o.sites }, (_, i) => `site${i + 1}`);
+  const pick = async (base: number, i: number) => (base === 0 ? freePort(o.host) : base + i);
+  const p2p = await Promise.all(names.map((_, i) => pick(o.p2pPort === 0 || o.port === 0 ? 0 : o.p2pPort, i)));
+  let broker: EmbeddedBroker | undefined;
+  if (o.federation === 'mqtt') broker = await startEmbeddedBroker(o.host, 0);
+
+  const children: ChildProcess[] = [];
+  const agents: ChildProcess[] = [];
+  const stopAll = async () => {
+    await Promise.all(agents.map(o.stopChild));
+    await Promise.all(children.map(o.stopChild));
+    await broker?.close();
+  };
+  o.onSignal(stopAll);
+
+  const started = names.map((name, i) => {
+    const dataDir = join(o.dataDir, name);
+    mkdirSync(dataDir, { recursive: true });
+    const config = {
+      site: name,
+      dataDir,
+      api: { host: o.host, port: o.port === 0 ? 0 : o.port + i },
+      mqtt: { host: o.host, port: o.mqttPort === 0 ? 0 : o.mqttPort + i },
+      bootstrap: { adminPassword: o.password },
+      federation: {
+        enabled: true,
+        transport: o.federation,
+        listen: `/ip4/${o.host}/tcp/${p2p[i]}`,
+        bootstrap: p2p.filter((_, j) => j !== i).map((port) => `/ip4/${o.host}/tcp/${port}`),
+        mqttUrl: broker?.url,
+      },
+    };
+    const file = join(dataDir, 'site-config.json');
+    writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+    const s = spawnSite(o.cli, file);
+    children.push(s.child);
+    return { name, dataDir, ...s };
+  });
+
+  let urls: Array<{ url: string; mqtt: string }>;
+  try {
+    urls = await Promise.all(started.map((s) => s.ready));
+  } catch (err) {
+    await stopAll();
+    o.fail(`a site did not start: ${(err as Error).message}`, 1);
+  }
+  for (const [i, s] of started.entries()) {
+    for (let h = 1; h <= o.agents; h++) {
+      const host = `${s.name}-host${h}`;
+      agents.push(
+        o.spawnAgent([
+          '--site',
+          s.name,
+          '--host',
+          host,
+          '--mqtt',
+          urls[i]?.mqtt ?? '',
+          '--driver',
+          o.driver.driver,
+          '--data-dir',
+          join(s.dataDir, 'agents', host),
+          '--log-level',
+          o.agentLogLevel,
+        ]),
+      );
+    }
+  }
+  const via = o.federation === 'mqtt' ? `one MQTT broker (${broker?.url})` : 'libp2p';
+  o.print(`Brume federation of ${o.sites} sites is up, federated over ${via}; data in ${o.dataDir}`);
+  o.print(
+    `${o.agents} agent(s) per site with the ${o.driver.driver} hypervisor driver: ${o.driver.reason}.` +
+      (o.driver.driver === 'qemu' ? ` The guest image is not pre-registered with --sites > 1: upload one.` : ''),
+  );
+  for (const [i, s] of started.entries()) {
+    o.print(`\n# ${s.name} (region ${s.name}): API ${urls[i]?.url}, MQTT ${urls[i]?.mqtt}`);
+    o.print(
+      [
+        `export OS_AUTH_URL=${urls[i]?.url}/v3`,
+        'export OS_IDENTITY_API_VERSION=3',
+        'export OS_USERNAME=admin',
+        `export OS_PASSWORD=${o.password}`,
+        'export OS_PROJECT_NAME=admin',
+        'export OS_USER_DOMAIN_NAME=Default',
+        'export OS_PROJECT_DOMAIN_NAME=Default',
+        `export OS_REGION_NAME=${s.name}`,
+      ].join('\n'),
+    );
+  }
+  o.print('\nPress Ctrl-C to stop.');
+}
