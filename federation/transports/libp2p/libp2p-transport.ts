@@ -11,6 +11,7 @@ import { gossipsub } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
 import type { Connection, Stream } from '@libp2p/interface';
 import { noise } from '@libp2p/noise';
+import { peerIdFromString } from '@libp2p/peer-id';
 import { ping } from '@libp2p/ping';
 import { tcp } from '@libp2p/tcp';
 import { yamux } from '@libp2p/yamux';
@@ -102,12 +103,15 @@ export async function createLibp2pTransport(options: Libp2pTransportOptions): Pr
   const minMs = options.backoff?.minMs ?? 100;
   const maxMs = options.backoff?.maxMs ?? 5000;
   const handshakeMs = options.handshakeTimeoutMs ?? 5000;
+  const handshakeGraceMs = 1000;
   const node = await createLibp2p({
     ...(options.privateKey ? { privateKey: peerKeyFromBytes(options.privateKey) } : {}),
     addresses: { listen: [options.listen ?? '/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
+    // Sites may share a host (tests, a lab): the per-host inbound rate limit (default 5/s) would reset their dials.
+    connectionManager: { inboundConnectionThreshold: 100, maxIncomingPendingConnections: 100 },
     services: {
       identify: identify(),
       ping: ping(),
@@ -197,7 +201,10 @@ export async function createLibp2pTransport(options: Libp2pTransportOptions): Pr
     for (const p of peers) {
       if (p.id === selfId || p.site === self || closed) continue;
       const t = targetFor(p.id, p.addrs);
-      if (!t.out) void connectLoop(t);
+      t.site ??= p.site;
+      // Of two sites that learn about each other, the smaller id dials; the other waits for its HELLO (then opens
+      // its own stream on that connection), dialling itself only after a grace period: half the handshakes.
+      if (!t.out) void connectLoop(t, self < p.site ? 0 : handshakeGraceMs);
     }
   };
 
@@ -218,8 +225,10 @@ export async function createLibp2pTransport(options: Libp2pTransportOptions): Pr
   /** Dials `t`, says HELLO, waits for the ACK; then the peer is up. */
   const openOutbound = async (t: Target) => {
     if (t.peerId === selfId) return;
-    const addrs = t.addrs.map((a) => multiaddr(a));
-    const conn: Connection = await node.dial(addrs);
+    const existing = t.peerId
+      ? node.getConnections(peerIdFromString(t.peerId)).find((c) => c.status === 'open')
+      : undefined;
+    const conn: Connection = existing ?? (await node.dial(t.addrs.map((a) => multiaddr(a))));
     const peerId = conn.remotePeer.toString();
     if (peerId === selfId) {
       targets.delete(t.key);
@@ -276,11 +285,12 @@ export async function createLibp2pTransport(options: Libp2pTransportOptions): Pr
     learn(h.peers);
   };
 
-  async function connectLoop(t: Target): Promise<void> {
+  async function connectLoop(t: Target, firstDelayMs = 0): Promise<void> {
     if (t.connecting || closed) return;
     t.connecting = true;
     let delay = minMs;
     try {
+      if (firstDelayMs > 0) await sleepOrWake(t, firstDelayMs);
       while (!closed && !t.out && targets.get(t.key) === t) {
         try {
           await openOutbound(t);

@@ -1,11 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type EmbeddedBroker, startEmbeddedBroker } from '../../../edge-site/fleet/broker.ts';
 import { systemClock } from '../../../shared/ports/clock.ts';
 import { silentLogger } from '../../../shared/ports/logger.ts';
 import type { PeerEvent, TransportMessage } from '../../../shared/ports/transport.ts';
 import { hasMosquitto, type MosquittoProcess, startMosquitto } from '../../../shared/testing/mosquitto.ts';
 import { runTransportContract } from '../../../shared/testing/run-transport-contract.ts';
 import type { StatsTransport } from '../stats.ts';
+import { startAedes } from '../testing/aedes.ts';
 import { expectCatalogsConverge, pattern, realFixture, sameBytes, waitFor } from '../testing/real.ts';
 import { createMqttTransport } from './mqtt-transport.ts';
 
@@ -15,10 +15,7 @@ interface Broker {
 }
 
 const brokers: Record<string, () => Promise<Broker>> = {
-  aedes: async () => {
-    const b: EmbeddedBroker = await startEmbeddedBroker('127.0.0.1', 0);
-    return { url: b.url, stop: () => b.close() };
-  },
+  aedes: startAedes,
   ...(hasMosquitto() ? { mosquitto: async () => startMosquitto() } : {}),
 };
 

@@ -8,7 +8,8 @@
  *   sees its own presence overwritten republishes it.
  * Payloads of inbox and announce messages carry the sender: a length byte, the sender's site id, the data.
  */
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { createConnection } from 'node:net';
+import { connect, type IClientOptions, MqttClient } from 'mqtt';
 import { BrumeError, badRequest } from '../../../shared/errors.ts';
 import type { Clock } from '../../../shared/ports/clock.ts';
 import type { Logger } from '../../../shared/ports/logger.ts';
@@ -70,6 +71,24 @@ function parsePresence(payload: Buffer): Presence | undefined {
   return undefined;
 }
 
+/**
+ * A client over a TCP socket with Nagle's algorithm off for `mqtt://` URLs (mqtt.js leaves it on: sync round trips
+ * then wait ~40 ms on delayed ACKs); undefined for other schemes, which `connect` handles.
+ */
+function plainTcpClient(url: string, clientOptions: IClientOptions): MqttClient | undefined {
+  const u = new URL(url);
+  if (u.protocol !== 'mqtt:' && u.protocol !== 'tcp:') return undefined;
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = Number(u.port || 1883);
+  const auth = u.username ? { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } : {};
+  return new MqttClient(() => createConnection({ host, port, noDelay: true }), {
+    protocolId: 'MQTT',
+    protocolVersion: 4,
+    ...auth,
+    ...clientOptions,
+  });
+}
+
 /** Connects `siteId` to the broker at `url` and resolves once connected and subscribed. */
 export async function createMqttTransport(options: MqttTransportOptions): Promise<StatsTransport> {
   const { siteId: self, clock } = options;
@@ -112,7 +131,7 @@ export async function createMqttTransport(options: MqttTransportOptions): Promis
     resubscribe: false,
     will: { topic: presenceTopic(self), payload: down, qos: 1, retain: true },
   };
-  const client: MqttClient = connect(options.url, clientOptions);
+  const client = plainTcpClient(options.url, clientOptions) ?? connect(options.url, clientOptions);
 
   const onPresence = (site: string, p: Presence | undefined) => {
     if (site === self) {
