@@ -40,10 +40,31 @@ afterEach(async () => {
 runTransportContract('libp2p', {
   async create(ids) {
     const nodes = await mesh(ids);
-    return realFixture(nodes, (t, others) => {
-      const reach = (t as Libp2pTransport).announceReach();
-      return others.every((o) => reach.includes(o));
-    });
+    let groups: string[][] | undefined;
+    const reachable = (a: string, b: string) => !groups || groups.some((g) => g.includes(a) && g.includes(b));
+    const fixture = realFixture(
+      nodes,
+      (t, others) => {
+        const reach = (t as Libp2pTransport).announceReach();
+        return others.every((o) => reach.includes(o));
+      },
+      undefined,
+      reachable,
+    );
+    const apply = async () => {
+      for (const n of nodes) await n.setBlocked(ids.filter((o) => o !== n.self && !reachable(n.self, o)));
+    };
+    return {
+      ...fixture,
+      partition: async (g) => {
+        groups = g;
+        await apply();
+      },
+      heal: async () => {
+        groups = undefined;
+        await apply();
+      },
+    };
   },
 });
 

@@ -74,6 +74,11 @@ export interface Libp2pTransport extends StatsTransport {
   multiaddrs(): string[];
   /** Sites whose announcements this node can receive now (gossipsub subscribers of the topic), for tests. */
   announceReach(): string[];
+  /**
+   * Fault injection (tests, drills): refuses every connection with these sites and hangs up on them, as a network
+   * partition would; `[]` heals (the redial loops reconnect).
+   */
+  setBlocked(sites: readonly string[]): Promise<void>;
 }
 
 interface Outbound {
@@ -104,6 +109,12 @@ export async function createLibp2pTransport(options: Libp2pTransportOptions): Pr
   const maxMs = options.backoff?.maxMs ?? 5000;
   const handshakeMs = options.handshakeTimeoutMs ?? 5000;
   const handshakeGraceMs = 1000;
+  const siteOfPeer = new Map<string, string>();
+  let blocked = new Set<string>();
+  const isBlocked = (peerId: string): boolean => {
+    const site = siteOfPeer.get(peerId);
+    return site !== undefined && blocked.has(site);
+  };
   const node = await createLibp2p({
     ...(options.privateKey ? { privateKey: peerKeyFromBytes(options.privateKey) } : {}),
     addresses: { listen: [options.listen ?? '/ip4/127.0.0.1/tcp/0'] },
@@ -112,6 +123,11 @@ export async function createLibp2pTransport(options: Libp2pTransportOptions): Pr
     streamMuxers: [yamux()],
     // Sites may share a host (tests, a lab): the per-host inbound rate limit (default 5/s) would reset their dials.
     connectionManager: { inboundConnectionThreshold: 100, maxIncomingPendingConnections: 100 },
+    connectionGater: {
+      denyDialPeer: (peer) => isBlocked(peer.toString()),
+      denyInboundEncryptedConnection: (peer) => isBlocked(peer.toString()),
+      denyOutboundEncryptedConnection: (peer) => isBlocked(peer.toString()),
+    },
     services: {
       identify: identify(),
       ping: ping(),
@@ -121,7 +137,6 @@ export async function createLibp2pTransport(options: Libp2pTransportOptions): Pr
   const selfId = node.peerId.toString();
   const targets = new Map<string, Target>();
   const sites = new Map<string, Target>();
-  const siteOfPeer = new Map<string, string>();
   const messageHandlers = new Set<(m: TransportMessage) => void>();
   const peerHandlers = new Set<(e: PeerEvent) => void>();
   const stats = { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0 };
@@ -317,7 +332,7 @@ export async function createLibp2pTransport(options: Libp2pTransportOptions): Pr
           for (const f of decoder.push(e.data as Chunk)) {
             if (site === undefined) {
               const h = f.type === Frame.HELLO ? asHello(parseJson(f.payload)) : undefined;
-              if (!h || h.id !== remote || h.site === self) throw new Error('bad HELLO');
+              if (!h || h.id !== remote || h.site === self || blocked.has(h.site)) throw new Error('bad HELLO');
               site = h.site;
               siteOfPeer.set(remote, h.site);
               void writeFrame(stream, Frame.ACK, jsonBytes(hello())).catch(() => {});
@@ -376,6 +391,18 @@ export async function createLibp2pTransport(options: Libp2pTransportOptions): Pr
         return s === undefined ? [] : [s];
       }),
     stats: () => ({ ...stats }),
+    async setBlocked(list) {
+      blocked = new Set(list);
+      for (const [peerId, site] of siteOfPeer) {
+        if (blocked.has(site)) await node.hangUp(peerIdFromString(peerId)).catch(() => {});
+      }
+      for (const t of targets.values()) {
+        if (t.site && !blocked.has(t.site) && !t.out) {
+          poke(t);
+          void connectLoop(t);
+        }
+      }
+    },
     async send(peer, data) {
       if (closed) throw unavailable('transport.closed', `endpoint ${self} is closed`);
       if (data.byteLength > MAX_MESSAGE_BYTES) {
@@ -396,7 +423,7 @@ export async function createLibp2pTransport(options: Libp2pTransportOptions): Pr
       }
       if (closed) return;
       stats.sent++;
-      stats.bytesSent += data.byteLength;
+      stats.bytesSent += data.byteLength * pubsub.getSubscribers(ANNOUNCE_TOPIC).length; // flood publish: one copy each
       pubsub.publish(ANNOUNCE_TOPIC, data).catch((err: unknown) => {
         log.debug({ err }, 'libp2p transport: announce failed');
       });

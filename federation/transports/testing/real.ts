@@ -39,13 +39,14 @@ export const sameBytes = (a: Uint8Array | undefined, b: Uint8Array): boolean =>
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
 
 /**
- * Wraps endpoints as a contract fixture. `settle` waits until every open endpoint lists every other open one as a
- * peer (and `ready` holds), then until traffic is quiet: total deliveries unchanged over a few polls.
+ * Wraps endpoints as a contract fixture. `settle` waits until every open endpoint lists every other open one it can
+ * reach as a peer (and `ready` holds), then until traffic is quiet: total deliveries unchanged over a few polls.
  */
 export function realFixture(
   endpoints: StatsTransport[],
   ready: (t: StatsTransport, others: string[]) => boolean = () => true,
   extraClose: () => Promise<void> = async () => {},
+  reachable: (a: string, b: string) => boolean = () => true,
 ): TransportFixture {
   const closed = new Set<string>();
   const transports: Transport[] = endpoints.map((t) => ({
@@ -65,7 +66,7 @@ export function realFixture(
           open().every((t) => {
             const others = open()
               .map((o) => o.self)
-              .filter((s) => s !== t.self);
+              .filter((s) => s !== t.self && reachable(t.self, s));
             return sameSet(t.peers(), others) && ready(t, others);
           }),
         'every endpoint to see the others',
