@@ -8,6 +8,7 @@ import { serviceTag } from '../middleware/service.ts';
 import { availabilityZoneRoutes } from './availability-zones.ts';
 import { extensionRoutes } from './extensions.ts';
 import { flavorRoutes } from './flavors.ts';
+import { hostRoutes } from './hosts.ts';
 import { hypervisorRoutes } from './hypervisors.ts';
 import { keypairRoutes } from './keypairs.ts';
 import { serviceRoutes } from './os-services.ts';
@@ -48,6 +49,7 @@ export function computeApp(ctx: ComputeContext): Hono<AppEnv> {
     '/os-security-groups',
     '/os-security-group-rules',
     '/os-tenant-networks',
+    '/os-hosts',
   ]) {
     v21.use(`${prefix}/*`, auth);
   }
@@ -70,6 +72,7 @@ export function computeApp(ctx: ComputeContext): Hono<AppEnv> {
   v21.route('/os-security-group-rules', securityGroupRuleRoutes());
   v21.route('/servers', serverSecurityGroupRoutes(ctx));
   v21.route('/os-tenant-networks', tenantNetworkRoutes());
+  v21.route('/os-hosts', hostRoutes(ctx));
   app.route('/v2.1', v21);
   return app;
 }

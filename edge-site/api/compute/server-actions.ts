@@ -133,6 +133,24 @@ export function serverActionRoutes(ctx: ComputeContext): Hono<AppEnv> {
       case 'removeSecurityGroup':
         await changeServerSecurityGroup(ctx, c, row, arg, name === 'addSecurityGroup');
         return c.body(null, 202);
+      case 'os-resetState': {
+        requireRole(auth, 'admin', 'os_compute_api:os-admin-actions:reset_state');
+        const state = isObject(arg) ? arg.state : undefined;
+        if (state !== 'active' && state !== 'error') {
+          throw badRequest(
+            'api.invalid_body',
+            `Invalid input for field/attribute state. Value: ${String(state)}. Must be 'active' or 'error'.`,
+          );
+        }
+        await ctx.store.update(row.id, {
+          vmState: state,
+          taskState: null,
+          pendingRequest: null,
+          updatedAt: ctx.deps.clock.now(),
+        });
+        await ctx.engine.record(row, 'resetState', auth, c.var.requestId, true);
+        return c.body(null, 202);
+      }
       case 'restore':
       case 'forceDelete':
         // Brume deletes at once (no soft delete), so no live server is ever SOFT_DELETED.

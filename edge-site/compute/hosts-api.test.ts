@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { computeHarness } from './testing/harness.ts';
+
+describe('os-hosts', () => {
+  it('lists hosts by zone, shows usage, updates status and refuses power actions', async () => {
+    const h = await computeHarness();
+    await h.boot();
+    const list = await h.req('GET', '/os-hosts', { as: h.admin });
+    const computes = list.json.hosts.filter((x: { service: string }) => x.service === 'compute');
+    expect(computes.map((x: { host_name: string }) => x.host_name).sort()).toEqual(['host1', 'host2']);
+    const zone = computes[0].zone;
+    expect((await h.req('GET', `/os-hosts?zone=${zone}`, { as: h.admin })).json.hosts.length).toBeGreaterThan(0);
+    expect((await h.req('GET', '/os-hosts?zone=', { as: h.admin })).json.hosts).toHaveLength(4);
+    expect((await h.req('GET', '/os-hosts?zone=xxx', { as: h.admin })).json.hosts).toEqual([]);
+    const show = await h.req('GET', '/os-hosts/host1', { as: h.admin });
+    expect(show.json.host[0].resource).toMatchObject({ host: 'host1', project: '(total)' });
+    expect((await h.req('GET', '/os-hosts/nope', { as: h.admin })).status).toBe(404);
+    expect((await h.req('GET', '/os-hosts')).status).toBe(403);
+    expect((await h.req('GET', '/os-hosts/host1')).status).toBe(403);
+    const put = (body: unknown, host = 'host1', as = h.admin) => h.req('PUT', `/os-hosts/${host}`, { as, body });
+    expect((await put({ status: 'invalid', maintenance_mode: 'enable' })).status).toBe(400);
+    expect((await put({ status: 'enable', maintenance_mode: 'invalid' })).status).toBe(400);
+    expect((await put({})).status).toBe(400);
+    expect((await put({ status: 'enable' }, 'nope')).status).toBe(404);
+    expect((await put({ status: 'enable' }, 'host1', h.member)).status).toBe(403);
+    expect((await put({ status: 'disable' })).json).toEqual({ host: 'host1', status: 'disabled' });
+    expect(h.fleet.host('host1')?.enabled).toBe(false);
+    expect((await put({ status: 'enable' })).json.status).toBe('enabled');
+    for (const action of ['startup', 'shutdown', 'reboot']) {
+      expect((await h.req('GET', `/os-hosts/nope/${action}`, { as: h.admin })).status).toBe(404);
+      expect((await h.req('GET', `/os-hosts/host1/${action}`)).status).toBe(403);
+      expect((await h.req('GET', `/os-hosts/host1/${action}`, { as: h.admin })).status).toBe(409);
+    }
+    expect((await h.req('GET', '/os-hosts', { as: h.admin, version: '2.43' })).status).toBe(404);
+  });
+});
+
+describe('os-resetState', () => {
+  it('lets an admin force ERROR or ACTIVE; others get 403; bad states 400', async () => {
+    const h = await computeHarness();
+    const id = await h.boot();
+    const reset = (state: unknown, as = h.admin) =>
+      h.req('POST', `/servers/${id}/action`, { as, body: { 'os-resetState': { state } } });
+    expect((await reset('error', h.member)).status).toBe(403);
+    expect((await reset('invalid')).status).toBe(400);
+    expect((await reset(1)).status).toBe(400);
+    expect((await reset('error')).status).toBe(202);
+    expect((await h.req('GET', `/servers/${id}`)).json.server.status).toBe('ERROR');
+    expect((await h.req('GET', '/servers?status=ERROR')).json.servers).toHaveLength(1);
+    expect((await reset('active')).status).toBe(202);
+    expect((await h.req('GET', `/servers/${id}`)).json.server.status).toBe('ACTIVE');
+  });
+});
