@@ -180,6 +180,8 @@ export async function benchVm(): Promise<void> {
   const site = startBrume(
     [
       'up',
+      '--sites',
+      '1',
       '--data-dir',
       dir,
       '--site',

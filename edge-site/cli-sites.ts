@@ -47,6 +47,26 @@ async function freePort(host: string): Promise<number> {
   return port;
 }
 
+async function isFree(host: string, port: number): Promise<boolean> {
+  const server = createServer();
+  const ok = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => resolve(true));
+  });
+  if (ok) await new Promise<void>((resolve) => server.close(() => resolve()));
+  return ok;
+}
+
+/**
+ * Port of the `i`-th site: `base + i`, or a free one when `base` is 0 or (for sites after the first, whose ports
+ * nobody asked for by number) when `base + i` is taken — other local runs may hold the next ports.
+ */
+async function portFor(host: string, base: number, i: number): Promise<number> {
+  if (base === 0) return freePort(host);
+  if (i === 0 || (await isFree(host, base + i))) return base + i;
+  return freePort(host);
+}
+
 const READY = /^Brume site (\S+) listening on (\S+) \(MQTT (\S+)\)/;
 
 /** Spawns one site and resolves with its API and MQTT URLs once it listens (rejects if it exits first). */
@@ -71,8 +91,16 @@ function spawnSite(
 /** Starts the federation, prints one `export OS_*` block per site, and stops everything on SIGINT/SIGTERM. */
 export async function upSites(o: UpSitesOptions): Promise<void> {
   const names = Array.from({ length: o.sites }, (_, i) => `site${i + 1}`);
-  const pick = async (base: number, i: number) => (base === 0 ? freePort(o.host) : base + i);
-  const p2p = await Promise.all(names.map((_, i) => pick(o.p2pPort === 0 || o.port === 0 ? 0 : o.p2pPort, i)));
+  const ports: Array<{ api: number; mqtt: number; p2p: number }> = [];
+  for (const [i] of names.entries()) {
+    ports.push({
+      api: await portFor(o.host, o.port, i),
+      mqtt: await portFor(o.host, o.mqttPort, i),
+      // A fixed first libp2p port unless the API port is picked too (tests, parallel runs).
+      p2p: await portFor(o.host, o.port === 0 ? 0 : o.p2pPort, o.p2pPort === 0 ? 0 : i),
+    });
+  }
+  const p2p = ports.map((p) => p.p2p);
   let broker: EmbeddedBroker | undefined;
   if (o.federation === 'mqtt') broker = await startEmbeddedBroker(o.host, 0);
 
@@ -91,8 +119,8 @@ export async function upSites(o: UpSitesOptions): Promise<void> {
     const config = {
       site: name,
       dataDir,
-      api: { host: o.host, port: o.port === 0 ? 0 : o.port + i },
-      mqtt: { host: o.host, port: o.mqttPort === 0 ? 0 : o.mqttPort + i },
+      api: { host: o.host, port: ports[i]?.api ?? 0 },
+      mqtt: { host: o.host, port: ports[i]?.mqtt ?? 0 },
       bootstrap: { adminPassword: o.password },
       federation: {
         enabled: true,

@@ -91,7 +91,7 @@ describe.skipIf(skipReason !== undefined)('real VMs through the API (openstack C
     dir = mkdtempSync('/tmp/brv-');
     agentDir = join(dir, 'site1', 'agents', HOST);
     site = startBrume(
-      ['up', '--data-dir', dir, '--port', '0', '--mqtt-port', '0', '--driver', 'qemu', '--agents', '1'],
+      ['up', '--sites', '1', '--data-dir', dir, '--port', '0', '--mqtt-port', '0', '--driver', 'qemu', '--agents', '1'],
       {
         BRUME_ADMIN_PASSWORD: 'e2e-secret',
       },
