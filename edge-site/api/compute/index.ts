@@ -5,6 +5,7 @@ import { microversion } from '../../compute/microversion.ts';
 import type { AppEnv } from '../env.ts';
 import { requireAuth } from '../middleware/auth.ts';
 import { serviceTag } from '../middleware/service.ts';
+import { aggregateRoutes } from './aggregates.ts';
 import { availabilityZoneRoutes } from './availability-zones.ts';
 import { extensionRoutes } from './extensions.ts';
 import { flavorRoutes } from './flavors.ts';
@@ -50,6 +51,7 @@ export function computeApp(ctx: ComputeContext): Hono<AppEnv> {
     '/os-security-group-rules',
     '/os-tenant-networks',
     '/os-hosts',
+    '/os-aggregates',
   ]) {
     v21.use(`${prefix}/*`, auth);
   }
@@ -73,6 +75,7 @@ export function computeApp(ctx: ComputeContext): Hono<AppEnv> {
   v21.route('/servers', serverSecurityGroupRoutes(ctx));
   v21.route('/os-tenant-networks', tenantNetworkRoutes());
   v21.route('/os-hosts', hostRoutes(ctx));
+  v21.route('/os-aggregates', aggregateRoutes(ctx));
   app.route('/v2.1', v21);
   return app;
 }

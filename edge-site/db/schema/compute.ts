@@ -109,3 +109,15 @@ export const computeServerGroups = sqliteTable('compute_server_groups', {
   members: text('members', { mode: 'json' }).notNull().$type<string[]>(),
   createdAt: integer('created_at').notNull(),
 });
+
+/** Host aggregates (os-aggregates): named host sets with metadata; `availability_zone` is shown, not scheduled on. */
+export const computeAggregates = sqliteTable('compute_aggregates', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  uuid: text('uuid').notNull().unique(),
+  name: text('name').notNull().unique(),
+  availabilityZone: text('availability_zone'),
+  hosts: text('hosts', { mode: 'json' }).notNull().$type<string[]>(),
+  metadata: text('metadata', { mode: 'json' }).notNull().$type<Record<string, string>>(),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at'),
+});
