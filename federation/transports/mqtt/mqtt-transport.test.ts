@@ -97,3 +97,39 @@ for (const [name, start] of Object.entries(brokers)) {
     });
   });
 }
+
+describe('mqtt transport without a broker', () => {
+  it('rejects when the broker is unreachable, or keeps trying in the background and joins once it is up', async () => {
+    const { freePort } = await import('../../../shared/testing/mosquitto.ts');
+    const port = await freePort();
+    const url = `mqtt://127.0.0.1:${port}`;
+    await expect(
+      createMqttTransport({ siteId: 'a', url, clock: systemClock, log: silentLogger }),
+    ).rejects.toMatchObject({
+      code: 'transport.broker_unreachable',
+    });
+    const a = await createMqttTransport({
+      siteId: 'a',
+      url,
+      clock: systemClock,
+      log: silentLogger,
+      background: true,
+      reconnectMs: 50,
+    });
+    try {
+      expect(a.peers()).toEqual([]);
+      await expect(a.send('b', new Uint8Array([1]))).rejects.toMatchObject({ code: 'transport.peer_unreachable' });
+      const broker = await startAedes(port);
+      const b = await createMqttTransport({ siteId: 'b', url, clock: systemClock, log: silentLogger });
+      try {
+        await waitFor(() => a.peers().includes('b') && b.peers().includes('a'), 'a to join once the broker is up');
+      } finally {
+        await b.close();
+        await a.close();
+        await broker.stop();
+      }
+    } finally {
+      await a.close();
+    }
+  });
+});

@@ -34,12 +34,21 @@ export interface MqttTransportOptions {
   keepaliveSec?: number;
   /** Delay between reconnection attempts to the broker (default 1000 ms). */
   reconnectMs?: number;
+  /**
+   * Resolve at once and keep connecting in the background (a site must start while its broker is down). By
+   * default the promise resolves once connected and subscribed, and rejects (`transport.broker_unreachable`) if
+   * the first connection fails.
+   */
+  background?: boolean;
 }
 
 interface Presence {
   status: 'up' | 'down';
   session: string;
 }
+
+/** Sessions started by this process (part of the session id, so two starts in one millisecond differ). */
+let sessions = 0;
 
 const unavailable = (code: string, message: string) =>
   new BrumeError('unavailable', code, message, { retryable: true });
@@ -89,7 +98,7 @@ function plainTcpClient(url: string, clientOptions: IClientOptions): MqttClient 
   });
 }
 
-/** Connects `siteId` to the broker at `url` and resolves once connected and subscribed. */
+/** Connects `siteId` to the broker at `url` (see {@link MqttTransportOptions.background}). */
 export async function createMqttTransport(options: MqttTransportOptions): Promise<StatsTransport> {
   const { siteId: self, clock } = options;
   if (encoder.encode(self).byteLength > 255 || /[+#/]/.test(self))
@@ -99,7 +108,7 @@ export async function createMqttTransport(options: MqttTransportOptions): Promis
   const inbox = `${prefix}/${self}/inbox`;
   const announceTopic = `${prefix}/announce`;
   const presenceTopic = (site: string) => `${prefix}/${site}/presence`;
-  const session = `${clock.now()}-${process.pid}`;
+  const session = `${clock.now()}-${process.pid}-${++sessions}`;
   const up = Buffer.from(JSON.stringify({ status: 'up', session } satisfies Presence));
   const down = Buffer.from(JSON.stringify({ status: 'down', session } satisfies Presence));
   const peers = new Map<string, string>(); // site -> session
@@ -184,23 +193,30 @@ export async function createMqttTransport(options: MqttTransportOptions): Promis
     });
     await client.publishAsync(presenceTopic(self), up, { qos: 1, retain: true });
   };
+  let firstSubscribe: (() => void) | undefined;
+  const subscribed = new Promise<void>((resolve) => {
+    firstSubscribe = resolve;
+  });
   client.on('connect', () => {
-    if (!closed) subscribe().catch((err: unknown) => log.warn({ err }, 'mqtt transport: subscribe failed'));
+    if (closed) return;
+    subscribe().then(
+      () => firstSubscribe?.(),
+      (err: unknown) => log.warn({ err }, 'mqtt transport: subscribe failed'),
+    );
   });
-  await new Promise<void>((resolve, reject) => {
-    const ok = () => {
-      client.off('error', fail);
-      resolve();
-    };
-    const fail = (err: Error) => {
-      client.off('connect', ok);
-      client.end(true);
-      reject(unavailable('transport.broker_unreachable', `MQTT broker ${options.url}: ${err.message}`));
-    };
-    client.once('connect', ok);
-    client.once('error', fail);
-  });
-  await subscribe();
+  if (!options.background) {
+    await new Promise<void>((resolve, reject) => {
+      const fail = (err: Error) => {
+        client.end(true);
+        reject(unavailable('transport.broker_unreachable', `MQTT broker ${options.url}: ${err.message}`));
+      };
+      client.once('error', fail);
+      subscribed.then(() => {
+        client.off('error', fail);
+        resolve();
+      }, reject);
+    });
+  }
 
   return {
     self,

@@ -2,17 +2,17 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
 
-/** An in-process aedes broker on a free loopback port (tests, benchmarks). */
+/** An in-process aedes broker on a loopback port (tests, benchmarks). */
 export interface AedesBroker {
   url: string;
   stop(): Promise<void>;
 }
 
 /**
- * Starts aedes with Nagle's algorithm off on its sockets: with it on, a QoS 1 publish that follows a PUBACK on the
+ * Starts aedes (port 0: a free one) with Nagle's algorithm off on its sockets: with it on, a QoS 1 publish that follows a PUBACK on the
  * same socket waits for the client's delayed ACK (~40 ms per hop).
  */
-export async function startAedes(): Promise<AedesBroker> {
+export async function startAedes(port = 0): Promise<AedesBroker> {
   const broker = await Aedes.createBroker();
   const sockets = new Set<Socket>();
   const server = createServer({ noDelay: true }, (socket) => {
@@ -22,11 +22,11 @@ export async function startAedes(): Promise<AedesBroker> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `mqtt://127.0.0.1:${bound}`,
     async stop() {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       for (const s of sockets) s.destroy();
