@@ -164,8 +164,18 @@ export async function createLibp2pTransport(options: Libp2pTransportOptions): Pr
 
   /** Writes one frame, waiting for `drain` whenever the stream's buffer is full. */
   const writeFrame = async (stream: Stream, type: FrameType, payload: Uint8Array) => {
-    const parts = [frameHeader(type, payload.byteLength)];
-    for (let at = 0; at < payload.byteLength; at += WRITE_CHUNK) parts.push(payload.subarray(at, at + WRITE_CHUNK));
+    const header = frameHeader(type, payload.byteLength);
+    const parts: Uint8Array[] = [];
+    if (payload.byteLength <= WRITE_CHUNK) {
+      // One write (one yamux frame, one noise record) for a small frame.
+      const whole = new Uint8Array(header.byteLength + payload.byteLength);
+      whole.set(header);
+      whole.set(payload, header.byteLength);
+      parts.push(whole);
+    } else {
+      parts.push(header);
+      for (let at = 0; at < payload.byteLength; at += WRITE_CHUNK) parts.push(payload.subarray(at, at + WRITE_CHUNK));
+    }
     for (const part of parts) {
       if (stream.writableNeedsDrain) await stream.onDrain();
       if (stream.writeStatus !== 'writable') throw new Error(`stream ${stream.writeStatus}`);
