@@ -25,6 +25,8 @@ export interface UpSitesOptions {
   driver: DriverChoice;
   agentLogLevel: string;
   password: string;
+  /** qemu driver: site1 registers the tiny guest image from this cache (its bytes live at site1). */
+  guestCache?: string;
   /** Path of edge-site/cli.ts. */
   cli: string;
   spawnAgent(args: string[]): ChildProcess;
@@ -72,16 +74,16 @@ const READY = /^Brume site (\S+) listening on (\S+) \(MQTT (\S+)\)/;
 /** Spawns one site and resolves with its API and MQTT URLs once it listens (rejects if it exits first). */
 function spawnSite(
   cli: string,
-  configFile: string,
-): { child: ChildProcess; ready: Promise<{ url: string; mqtt: string }> } {
-  const child = spawn(process.execPath, [cli, 'site', '--config', configFile], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const ready = new Promise<{ url: string; mqtt: string }>((resolve, reject) => {
+  args: string[],
+): { child: ChildProcess; ready: Promise<{ url: string; mqtt: string; notes: string[] }> } {
+  const child = spawn(process.execPath, [cli, 'site', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const notes: string[] = [];
+  const ready = new Promise<{ url: string; mqtt: string; notes: string[] }>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     lines.on('line', (line) => {
       const m = READY.exec(line);
-      if (m?.[2] && m[3]) resolve({ url: m[2], mqtt: m[3] });
+      if (m?.[2] && m[3]) resolve({ url: m[2], mqtt: m[3], notes });
+      else if (/guest image|^Public image/.test(line)) notes.push(line);
     });
     child.once('exit', (code) => reject(new Error(`site process exited (${code}) before listening`)));
   });
@@ -132,12 +134,13 @@ export async function upSites(o: UpSitesOptions): Promise<void> {
     };
     const file = join(dataDir, 'site-config.json');
     writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-    const s = spawnSite(o.cli, file);
+    const guest = i === 0 && o.guestCache ? ['--guest-image', o.guestCache] : [];
+    const s = spawnSite(o.cli, ['--config', file, ...guest]);
     children.push(s.child);
     return { name, dataDir, ...s };
   });
 
-  let urls: Array<{ url: string; mqtt: string }>;
+  let urls: Array<{ url: string; mqtt: string; notes: string[] }>;
   try {
     urls = await Promise.all(started.map((s) => s.ready));
   } catch (err) {
@@ -167,10 +170,8 @@ export async function upSites(o: UpSitesOptions): Promise<void> {
   }
   const via = o.federation === 'mqtt' ? `one MQTT broker (${broker?.url})` : 'libp2p';
   o.print(`Brume federation of ${o.sites} sites is up, federated over ${via}; data in ${o.dataDir}`);
-  o.print(
-    `${o.agents} agent(s) per site with the ${o.driver.driver} hypervisor driver: ${o.driver.reason}.` +
-      (o.driver.driver === 'qemu' ? ` The guest image is not pre-registered with --sites > 1: upload one.` : ''),
-  );
+  o.print(`${o.agents} agent(s) per site with the ${o.driver.driver} hypervisor driver: ${o.driver.reason}.`);
+  for (const u of urls) for (const note of u.notes) o.print(note);
   for (const [i, s] of started.entries()) {
     o.print(`\n# ${s.name} (region ${s.name}): API ${urls[i]?.url}, MQTT ${urls[i]?.mqtt}`);
     o.print(

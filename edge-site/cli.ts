@@ -199,6 +199,10 @@ async function up(argv: string[]): Promise<void> {
       driver: choice,
       agentLogLevel: values['agent-log-level'],
       password,
+      guestCache:
+        choice.driver === 'qemu'
+          ? resolve(process.env.BRUME_GUEST_CACHE ?? join(repoRoot, '.brume', 'cache', 'guest'))
+          : undefined,
       cli: join(repoRoot, 'edge-site', 'cli.ts'),
       spawnAgent,
       stopChild,
@@ -273,25 +277,42 @@ async function up(argv: string[]): Promise<void> {
 
 /** `--sites`: as asked; else 3 when the federation transport loads, else 1 saying why. */
 async function siteCount(asked: string | undefined, federation: 'libp2p' | 'mqtt'): Promise<number> {
-  const missing = await transportMissing(federation);
   if (asked !== undefined) {
     const n = Number(asked);
     if (!Number.isInteger(n) || n < 1 || n > 16) fail(`--sites must be an integer from 1 to 16, not ${asked}`);
-    if (n > 1 && missing) fail(`--sites ${n} needs the ${federation} federation transport: ${missing}`);
+    const missing = n > 1 ? await transportMissing(federation) : undefined;
+    if (missing) fail(`--sites ${n} needs the ${federation} federation transport: ${missing}`);
     return n;
   }
+  const missing = await transportMissing(federation);
   if (!missing) return 3;
   console.error(`brume: starting 1 site, not a federation of 3: ${missing} (pass --sites 1 to silence this)`);
   return 1;
 }
 
 async function siteCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string' }, 'guest-image': { type: 'string' } },
+  });
   const config = siteConfigOrExit(values.config ? readConfigFile(values.config) : {});
   const { site, password } = await startSite(config);
   onSignal(() => site.stop());
+  // `--guest-image CACHE_DIR`: register brume-tiny here (brume up --sites N does it at site1 for the qemu driver).
+  if (values['guest-image']) console.log(await guestImageLine(site, password, resolve(values['guest-image'])));
   console.log(`Brume site ${config.site} listening on ${site.url} (MQTT ${site.mqttUrl})`);
   console.log(exportBlock(site, password));
+}
+
+/** Registers the tiny guest image at `site`; says what happened (a failure is a warning: users can upload one). */
+async function guestImageLine(site: EdgeSite, password: string, cacheDir: string): Promise<string> {
+  const c = site.config.bootstrap;
+  try {
+    const image = await ensureGuestImage(site, { user: c.adminUser, password, project: c.adminProject }, cacheDir);
+    return `Public image ${GUEST_IMAGE_NAME} (${image.id}, iso) at ${site.config.site}: ${image.created ? 'registered now' : 'already there'}.`;
+  } catch (err) {
+    return `The guest image ${GUEST_IMAGE_NAME} is NOT registered (${(err as Error).message}); upload one yourself.`;
+  }
 }
 
 async function main(): Promise<void> {
