@@ -51,3 +51,22 @@ describe('os-resetState', () => {
     expect((await h.req('GET', `/servers/${id}`)).json.server.status).toBe('ACTIVE');
   });
 });
+
+describe('server diagnostics and rebuild at 2.75', () => {
+  it('shows diagnostics to admins only; 2.75 rebuild has user_data, not the admin attribute', async () => {
+    const h = await computeHarness();
+    const id = await h.boot('vm', { user_data: 'aGk=' });
+    expect((await h.req('GET', `/servers/${id}/diagnostics`)).status).toBe(403);
+    const d = await h.req('GET', `/servers/${id}/diagnostics`, { as: h.admin, version: '2.48' });
+    expect(d.json).toMatchObject({ state: 'running', num_cpus: 1, num_nics: 1, config_drive: false });
+    const r = await h.req('POST', `/servers/${id}/action`, {
+      as: h.admin,
+      version: '2.75',
+      body: { rebuild: { imageRef: d.json ? (await h.req('GET', `/servers/${id}`)).json.server.image.id : '' } },
+    });
+    expect(r.status).toBe(202);
+    expect(r.json.server.user_data).toBe('aGk=');
+    expect(r.json.server['OS-EXT-SRV-ATTR:user_data']).toBeUndefined();
+    expect(r.json.server['OS-EXT-SRV-ATTR:host']).toBeDefined();
+  });
+});

@@ -12,7 +12,7 @@ import { neutron } from '../../compute/neutron-proxy.ts';
 import type { ServerRow } from '../../compute/servers/store.ts';
 import { jsonBody } from '../body.ts';
 import type { AppEnv } from '../env.ts';
-import { requireRole } from '../policy.ts';
+import { isAdmin, requireRole } from '../policy.ts';
 import { loadServer } from './server-common.ts';
 
 /** Neutron's security group rule, as far as Nova reads it. */
@@ -109,7 +109,8 @@ export function securityGroupRoutes(): Hono<AppEnv> {
     proxyOnly(c);
     const groups = await allGroups(c);
     const project = c.var.auth.project?.id;
-    const mine = [...groups.values()].filter((g) => (g.tenant_id ?? g.project_id) === project);
+    const all = isAdmin(c.var.auth) && ['1', 'true', 'True'].includes(c.req.query('all_tenants') ?? '');
+    const mine = [...groups.values()].filter((g) => all || (g.tenant_id ?? g.project_id) === project);
     return c.json({ security_groups: mine.map((g) => groupView(g, groups)) });
   });
   app.get('/:id', async (c) => {

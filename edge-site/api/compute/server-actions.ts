@@ -79,7 +79,14 @@ export function serverActionRoutes(ctx: ComputeContext): Hono<AppEnv> {
         const parsed = rebuildSchema.safeParse(body);
         if (!parsed.success) throw badRequest('api.invalid_body', describeZodError(parsed.error));
         const r = await rebuildServer(ctx, auth, row, parsed.data, versionOf(c).minor, c.var.requestId);
-        const view = await renderServer(ctx, c, r.row, 'basic', true);
+        // From 2.75 the rebuild response is the detailed view, but with `user_data` in place of the admin attribute.
+        const { 'OS-EXT-SRV-ATTR:user_data': _adminUserData, ...view } = await renderServer(
+          ctx,
+          c,
+          r.row,
+          'basic',
+          true,
+        );
         const extra = {
           ...(atLeast(c, 54) ? { key_name: r.row.keyName } : {}),
           ...(atLeast(c, 57) ? { user_data: r.row.userData } : {}),

@@ -1,7 +1,7 @@
 /** `/v2.1/servers/{id}/ips[/{network}]`, server tags (2.26) and os-server-password. */
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
-import { badRequest, notFound } from '../../../shared/errors.ts';
+import { badRequest, conflict, notFound } from '../../../shared/errors.ts';
 import type { ComputeContext } from '../../compute/context.ts';
 import { atLeast } from '../../compute/microversion.ts';
 import { addressesOf } from '../../compute/servers/view.ts';
@@ -38,6 +38,42 @@ export function serverExtraRoutes(ctx: ComputeContext): Hono<AppEnv> {
     requireRole(c.var.auth, 'member', 'os_compute_api:os-server-password:clear');
     await loadServer(ctx, c, c.req.param('id'));
     return c.body(null, 204);
+  });
+
+  // Diagnostics (admin) from what the site knows; counters it does not collect are null, as Nova allows.
+  app.get('/:id/diagnostics', async (c) => {
+    requireRole(c.var.auth, 'admin', 'os_compute_api:os-server-diagnostics');
+    const row = await loadServer(ctx, c, c.req.param('id'));
+    if (!row.host || row.vmState === 'building') {
+      throw conflict('compute.instance_invalid_state', `Cannot 'get_diagnostics' instance ${row.id} while building`);
+    }
+    const ports = await ctx.services.network.portsOfServer(row.id);
+    const states: Record<number, string> = { 1: 'running', 3: 'paused', 4: 'shutdown', 6: 'crashed', 7: 'suspended' };
+    const nic = (mac: string) => ({
+      mac_address: mac,
+      ...Object.fromEntries(
+        ['rx_octets', 'rx_errors', 'rx_drop', 'rx_packets', 'rx_rate', 'tx_octets', 'tx_errors', 'tx_drop']
+          .concat(['tx_packets', 'tx_rate'])
+          .map((k) => [k, null]),
+      ),
+    });
+    return c.json({
+      state: states[row.powerState] ?? 'pending',
+      driver: 'libvirt',
+      hypervisor: 'qemu',
+      hypervisor_os: 'linux',
+      uptime: row.launchedAt === null ? null : Math.floor((ctx.deps.clock.now() - row.launchedAt) / 1000),
+      config_drive: row.configDrive,
+      num_cpus: row.flavor.vcpus,
+      num_nics: ports.length,
+      num_disks: 1,
+      memory_details: { maximum: row.flavor.ram, used: null },
+      cpu_details: [],
+      nic_details: ports.map((p) => nic(p.macAddress)),
+      disk_details: [
+        { read_bytes: null, read_requests: null, write_bytes: null, write_requests: null, errors_count: null },
+      ],
+    });
   });
 
   const tagsOnly = (c: Context<AppEnv>) => {
