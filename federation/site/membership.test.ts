@@ -1,0 +1,116 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { manualClock } from '../../edge-site/testing/deps.ts';
+import { silentLogger } from '../../shared/ports/logger.ts';
+import { memoryPersistence } from '../store/memory-persistence.ts';
+import { createReplicatedCatalog, type ReplicatedCatalog } from '../store/replicated-catalog.ts';
+import { type CatalogSync, startCatalogSync } from '../sync/catalog-sync.ts';
+import { createMemoryNetwork } from '../transports/memory.ts';
+import { type Membership, startMembership } from './membership.ts';
+
+const HEARTBEAT = 5000;
+
+async function setup(ids: string[]) {
+  const clock = manualClock();
+  const net = createMemoryNetwork({ clock });
+  const sites = new Map<string, { store: ReplicatedCatalog; sync: CatalogSync; members: Membership }>();
+  for (const id of ids) {
+    const store = await createReplicatedCatalog({
+      siteId: id,
+      persistence: memoryPersistence(),
+      clock,
+      log: silentLogger,
+    });
+    const transport = net.endpoint(id);
+    const sync = startCatalogSync({ replica: store.replica, transport, clock, log: silentLogger });
+    const members = startMembership({
+      catalog: store,
+      transport,
+      clock,
+      log: silentLogger,
+      self: { id, name: id, region: `r-${id}`, url: `http://${id}` },
+      localDigest: () => sync.status().digest,
+      heartbeatMs: HEARTBEAT,
+    });
+    await members.heartbeat();
+    sites.set(id, { store, sync, members });
+  }
+  const site = (id: string) => {
+    const s = sites.get(id);
+    if (!s) throw new Error(id);
+    return s;
+  };
+  const settle = async (ticks = 3) => {
+    for (let i = 0; i < ticks; i++) {
+      await net.settle();
+      clock.advance(1000);
+      await net.settle();
+      for (const s of sites.values()) await s.store.flush();
+    }
+    await net.settle();
+  };
+  const close = async () => {
+    for (const s of sites.values()) {
+      s.members.stop();
+      s.sync.stop();
+      await s.store.close();
+    }
+  };
+  return { clock, net, site, settle, close };
+}
+
+describe('membership', () => {
+  let close: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    await close?.();
+    close = undefined;
+  });
+
+  it('publishes each site record and derives up, down and replication state from the transport', async () => {
+    const f = await setup(['a', 'b', 'c']);
+    close = f.close;
+    await f.settle();
+    const a = f.site('a');
+    expect(a.store.list('sites').map((s) => `${s.id}@${s.region}`)).toEqual(['a@r-a', 'b@r-b', 'c@r-c']);
+    expect(a.members.peers().map((p) => [p.id, p.status, p.replication.in_sync])).toEqual([
+      ['b', 'up', true],
+      ['c', 'up', true],
+    ]);
+    expect(a.members.health()).toEqual({ down: 0, staleSince: undefined });
+
+    // A local write a peer has not announced yet: not in sync until the next exchange.
+    await a.store.put('domains', { id: 'd1', name: 'd1', description: '', enabled: true });
+    expect(a.members.peer('b')?.replication.in_sync).toBe(false);
+    expect(a.members.peer('b')?.replication.out_of_sync_since).not.toBeNull();
+    await f.settle();
+    expect(a.members.peer('b')?.replication).toMatchObject({ in_sync: true, out_of_sync_since: null });
+
+    const cut = f.clock.now();
+    f.net.partition([['a'], ['b', 'c']]);
+    await f.net.settle();
+    expect(a.members.peers().map((p) => [p.id, p.status, p.reachable, p.down_since])).toEqual([
+      ['b', 'down', false, cut],
+      ['c', 'down', false, cut],
+    ]);
+    expect(a.members.health()).toEqual({ down: 2, staleSince: cut });
+    expect(f.site('b').members.peer('c')?.status).toBe('up');
+
+    f.net.heal();
+    await f.settle();
+    expect(a.members.health().down).toBe(0);
+  });
+
+  it('refreshes last_seen once per heartbeat and keeps created_at', async () => {
+    const f = await setup(['a', 'b']);
+    close = f.close;
+    await f.settle();
+    const created = f.site('a').store.get('sites', 'a')?.created_at;
+    f.clock.advance(HEARTBEAT);
+    await f.settle(1);
+    const seen = f.site('b').store.get('sites', 'a');
+    expect(seen?.created_at).toBe(created);
+    expect(seen?.last_seen).toBeGreaterThan(created ?? 0);
+    await f.site('a').members.setUrl('http://a:5001');
+    await f.settle(1);
+    expect(f.site('b').store.get('sites', 'a')?.url).toBe('http://a:5001');
+  });
+});
