@@ -70,3 +70,20 @@ describe('server diagnostics and rebuild at 2.75', () => {
     expect(r.json.server['OS-EXT-SRV-ATTR:host']).toBeDefined();
   });
 });
+
+describe('os-instance_usage_audit_log', () => {
+  it('reports the last monthly period with every host not run; admin only; bad times 400', async () => {
+    const h = await computeHarness();
+    const list = await h.req('GET', '/os-instance_usage_audit_log', { as: h.admin });
+    expect(list.json.instance_usage_audit_logs).toMatchObject({ num_hosts: 2, num_hosts_not_run: 2, log: {} });
+    const at = await h.req('GET', `/os-instance_usage_audit_log/${encodeURIComponent('2026-03-15 10:00:00')}`, {
+      as: h.admin,
+    });
+    expect(at.json.instance_usage_audit_log).toMatchObject({
+      period_beginning: '2026-02-01 00:00:00',
+      period_ending: '2026-03-01 00:00:00',
+    });
+    expect((await h.req('GET', '/os-instance_usage_audit_log/invalid', { as: h.admin })).status).toBe(400);
+    expect((await h.req('GET', '/os-instance_usage_audit_log')).status).toBe(403);
+  });
+});

@@ -22,6 +22,7 @@ import { serverMetadataRoutes } from './server-metadata.ts';
 import { serverRoutes } from './servers.ts';
 import { tenantNetworkRoutes } from './tenant-networks.ts';
 import { tenantUsageRoutes } from './tenant-usage.ts';
+import { usageAuditLogRoutes } from './usage-audit-log.ts';
 import { versionRoutes } from './versions.ts';
 import { volumeAttachmentRoutes } from './volume-attachments.ts';
 
@@ -52,6 +53,7 @@ export function computeApp(ctx: ComputeContext): Hono<AppEnv> {
     '/os-tenant-networks',
     '/os-hosts',
     '/os-aggregates',
+    '/os-instance_usage_audit_log',
   ]) {
     v21.use(`${prefix}/*`, auth);
   }
@@ -76,6 +78,7 @@ export function computeApp(ctx: ComputeContext): Hono<AppEnv> {
   v21.route('/os-tenant-networks', tenantNetworkRoutes());
   v21.route('/os-hosts', hostRoutes(ctx));
   v21.route('/os-aggregates', aggregateRoutes(ctx));
+  v21.route('/os-instance_usage_audit_log', usageAuditLogRoutes(ctx));
   app.route('/v2.1', v21);
   return app;
 }
