@@ -259,8 +259,14 @@ export async function createLibp2pTransport(options: Libp2pTransportOptions): Pr
       targets.delete(t.key);
       return;
     }
-    const canonical = t.peerId === peerId ? t : targetFor(peerId, t.addrs);
-    if (canonical !== t) targets.delete(t.key);
+    if (t.peerId !== peerId) {
+      // A bootstrap address answered: from now on the peer is tracked by its id (its loop reuses this connection).
+      targets.delete(t.key);
+      const known = targetFor(peerId, t.addrs);
+      if (!known.out) void connectLoop(known);
+      return;
+    }
+    const canonical = t;
     if (canonical.out || closed) return;
     const stream = await conn.newStream(SYNC_PROTOCOL);
     const out: Outbound = { stream, tail: Promise.resolve() };
