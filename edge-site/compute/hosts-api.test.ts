@@ -87,3 +87,29 @@ describe('os-instance_usage_audit_log', () => {
     expect((await h.req('GET', '/os-instance_usage_audit_log')).status).toBe(403);
   });
 });
+
+describe('os-quota-class-sets', () => {
+  it('shows and updates the default class, which every project without its own limit gets', async () => {
+    const h = await computeHarness();
+    const shown = await h.req('GET', '/os-quota-class-sets/default', { as: h.admin });
+    expect(shown.json.quota_class_set).toMatchObject({ id: 'default', instances: 10 });
+    expect(shown.json.quota_class_set.server_groups).toBeUndefined();
+    expect((await h.req('GET', '/os-quota-class-sets/default')).status).toBe(403);
+    const upd = await h.req('PUT', '/os-quota-class-sets/default', {
+      as: h.admin,
+      body: { quota_class_set: { instances: 110, cores: 120 } },
+    });
+    expect(upd.json.quota_class_set).toMatchObject({ instances: 110, cores: 120 });
+    expect(upd.json.quota_class_set.id).toBeUndefined();
+    expect((await h.req('GET', '/os-quota-sets/p1')).json.quota_set.instances).toBe(110);
+    expect((await h.req('GET', '/os-quota-sets/p1/defaults')).json.quota_set.cores).toBe(120);
+    const v257 = await h.req('GET', '/os-quota-class-sets/default', { as: h.admin, version: '2.57' });
+    expect(v257.json.quota_class_set.server_groups).toBe(10);
+    expect(v257.json.quota_class_set.floating_ips).toBeUndefined();
+    const bad = await h.req('PUT', '/os-quota-class-sets/default', {
+      as: h.admin,
+      body: { quota_class_set: { instances: 'x' } },
+    });
+    expect(bad.status).toBe(400);
+  });
+});

@@ -38,18 +38,39 @@ export interface Quotas {
   usage(projectId: string, userId?: string): Promise<QuotaUsage>;
   /** Sets limits; 400 when a new limit is below current usage unless `force`. */
   update(projectId: string, values: Partial<Record<QuotaResource, number>>, force: boolean): Promise<void>;
+  /** The defaults (Nova's `default` quota class): built-in values overridden by the class's stored limits. */
+  defaults(): Promise<Record<QuotaResource, number>>;
+  /** Sets limits of the `default` quota class (they apply to every project without its own). */
+  updateDefaults(values: Partial<Record<QuotaResource, number>>): Promise<void>;
   /** Reverts a project to the defaults. */
   reset(projectId: string): Promise<void>;
   /** Throws Nova's 403 when adding `delta` would exceed a limit. */
   check(projectId: string, delta: Partial<Record<'instances' | 'cores' | 'ram', number>>): Promise<void>;
 }
 
+/** The `project_id` under which the `default` quota class's limits are stored (never a real project id). */
+const DEFAULT_CLASS = 'quota-class:default';
+
 /** Quotas over the site's SQLite database. */
 export function createQuotas(db: SiteDatabase, catalog: CatalogStore): Quotas {
   const quotas: Quotas = {
+    async defaults() {
+      const rows = await db.db.select().from(computeQuotas).where(eq(computeQuotas.projectId, DEFAULT_CLASS));
+      const out: Record<QuotaResource, number> = { ...DEFAULT_QUOTAS };
+      for (const r of rows) if (r.resource in out) out[r.resource as QuotaResource] = r.limit;
+      return out;
+    },
+    async updateDefaults(values) {
+      for (const [resource, limit] of Object.entries(values)) {
+        await db.db
+          .insert(computeQuotas)
+          .values({ projectId: DEFAULT_CLASS, resource, limit })
+          .onConflictDoUpdate({ target: [computeQuotas.projectId, computeQuotas.resource], set: { limit } });
+      }
+    },
     async limits(projectId) {
       const rows = await db.db.select().from(computeQuotas).where(eq(computeQuotas.projectId, projectId));
-      const out: Record<QuotaResource, number> = { ...DEFAULT_QUOTAS };
+      const out = await quotas.defaults();
       for (const r of rows) if (r.resource in out) out[r.resource as QuotaResource] = r.limit;
       return out;
     },

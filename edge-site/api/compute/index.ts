@@ -13,7 +13,7 @@ import { hostRoutes } from './hosts.ts';
 import { hypervisorRoutes } from './hypervisors.ts';
 import { keypairRoutes } from './keypairs.ts';
 import { serviceRoutes } from './os-services.ts';
-import { limitRoutes, quotaSetRoutes } from './quotas.ts';
+import { limitRoutes, quotaClassRoutes, quotaSetRoutes } from './quotas.ts';
 import { securityGroupRoutes, securityGroupRuleRoutes, serverSecurityGroupRoutes } from './security-groups.ts';
 import { serverActionRoutes } from './server-actions.ts';
 import { serverExtraRoutes } from './server-extras.ts';
@@ -54,6 +54,7 @@ export function computeApp(ctx: ComputeContext): Hono<AppEnv> {
     '/os-hosts',
     '/os-aggregates',
     '/os-instance_usage_audit_log',
+    '/os-quota-class-sets',
   ]) {
     v21.use(`${prefix}/*`, auth);
   }
@@ -79,6 +80,7 @@ export function computeApp(ctx: ComputeContext): Hono<AppEnv> {
   v21.route('/os-hosts', hostRoutes(ctx));
   v21.route('/os-aggregates', aggregateRoutes(ctx));
   v21.route('/os-instance_usage_audit_log', usageAuditLogRoutes(ctx));
+  v21.route('/os-quota-class-sets', quotaClassRoutes(ctx));
   app.route('/v2.1', v21);
   return app;
 }

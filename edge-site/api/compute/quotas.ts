@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { forbidden } from '../../../shared/errors.ts';
 import type { ComputeContext } from '../../compute/context.ts';
 import { atLeast } from '../../compute/microversion.ts';
-import { DEFAULT_QUOTAS, QUOTA_RESOURCES, type QuotaResource } from '../../compute/quotas.ts';
+import { QUOTA_RESOURCES, type QuotaResource } from '../../compute/quotas.ts';
 import { jsonBody } from '../body.ts';
 import type { AppEnv } from '../env.ts';
 import { isAdmin, projectOf, requireRole } from '../policy.ts';
@@ -59,6 +59,55 @@ export function limitRoutes(ctx: ComputeContext): Hono<AppEnv> {
   return app;
 }
 
+/** Resources of a quota class at the request's microversion (2.50 swaps network ones for server groups). */
+function classShown(c: Context<AppEnv>): QuotaResource[] {
+  return QUOTA_RESOURCES.filter((r) => {
+    const network = ['fixed_ips', 'floating_ips', 'security_groups', 'security_group_rules'].includes(r);
+    if (atLeast(c, 50) ? network : r.startsWith('server_group')) return false;
+    if (atLeast(c, 57) && r.startsWith('injected_file')) return false;
+    return true;
+  });
+}
+
+const quotaInt = z
+  .union([
+    z.number().int(),
+    z
+      .string()
+      .regex(/^-?\d+$/)
+      .transform(Number),
+  ])
+  .pipe(z.number().min(-1));
+
+/** `/os-quota-class-sets/{class}` (admin): only the `default` class has an effect, as in Nova. */
+export function quotaClassRoutes(ctx: ComputeContext): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const view = async (c: Context<AppEnv>, id: string) => {
+    const values = await ctx.quotas.defaults();
+    return { id, ...Object.fromEntries(classShown(c).map((r) => [r, values[r]])) };
+  };
+  app.get('/:id', async (c) => {
+    requireRole(c.var.auth, 'admin', 'os_compute_api:os-quota-class-sets:show');
+    return c.json({ quota_class_set: await view(c, c.req.param('id')) });
+  });
+  app.put('/:id', async (c) => {
+    requireRole(c.var.auth, 'admin', 'os_compute_api:os-quota-class-sets:update');
+    const body = await jsonBody(
+      c,
+      z.object({
+        quota_class_set: z.strictObject(Object.fromEntries(classShown(c).map((r) => [r, quotaInt.optional()]))),
+      }),
+    );
+    const values: Partial<Record<QuotaResource, number>> = {};
+    for (const [k, v] of Object.entries(body.quota_class_set))
+      if (typeof v === 'number') values[k as QuotaResource] = v;
+    if (c.req.param('id') === 'default') await ctx.quotas.updateDefaults(values);
+    const { id: _id, ...rest } = await view(c, c.req.param('id'));
+    return c.json({ quota_class_set: rest });
+  });
+  return app;
+}
+
 /** The quota sets sub-app (mounted at `/os-quota-sets`). */
 export function quotaSetRoutes(ctx: ComputeContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -70,9 +119,9 @@ export function quotaSetRoutes(ctx: ComputeContext): Hono<AppEnv> {
   const pick = (c: Context<AppEnv>, values: Record<QuotaResource, number>) =>
     Object.fromEntries(shown(c).map((r) => [r, values[r]]));
 
-  app.get('/:project/defaults', (c) => {
+  app.get('/:project/defaults', async (c) => {
     const project = c.req.param('project');
-    return c.json({ quota_set: { id: project, ...pick(c, { ...DEFAULT_QUOTAS }) } });
+    return c.json({ quota_set: { id: project, ...pick(c, await ctx.quotas.defaults()) } });
   });
   app.get('/:project/detail', async (c) => {
     const project = c.req.param('project');
