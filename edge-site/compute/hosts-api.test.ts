@@ -113,3 +113,24 @@ describe('os-quota-class-sets', () => {
     expect(bad.status).toBe(400);
   });
 });
+
+describe('os-migrations and os-server-external-events', () => {
+  it('lists no migrations and acknowledges events for live servers', async () => {
+    const h = await computeHarness();
+    expect((await h.req('GET', '/os-migrations', { as: h.admin })).json).toEqual({ migrations: [] });
+    expect((await h.req('GET', '/os-migrations')).status).toBe(403);
+    const id = await h.boot();
+    const ev = (server_uuid: string, as = h.admin) =>
+      h.req('POST', '/os-server-external-events', { as, body: { events: [{ name: 'network-changed', server_uuid }] } });
+    const ok = await ev(id);
+    expect(ok.status).toBe(200);
+    expect(ok.json.events[0]).toMatchObject({
+      server_uuid: id,
+      name: 'network-changed',
+      code: 200,
+      status: 'completed',
+    });
+    expect((await ev('00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    expect((await ev(id, h.member)).status).toBe(403);
+  });
+});

@@ -5,6 +5,7 @@ import { microversion } from '../../compute/microversion.ts';
 import type { AppEnv } from '../env.ts';
 import { requireAuth } from '../middleware/auth.ts';
 import { serviceTag } from '../middleware/service.ts';
+import { externalEventRoutes, migrationRoutes } from './admin-misc.ts';
 import { aggregateRoutes } from './aggregates.ts';
 import { availabilityZoneRoutes } from './availability-zones.ts';
 import { extensionRoutes } from './extensions.ts';
@@ -55,6 +56,9 @@ export function computeApp(ctx: ComputeContext): Hono<AppEnv> {
     '/os-aggregates',
     '/os-instance_usage_audit_log',
     '/os-quota-class-sets',
+    '/os-networks',
+    '/os-migrations',
+    '/os-server-external-events',
   ]) {
     v21.use(`${prefix}/*`, auth);
   }
@@ -81,6 +85,9 @@ export function computeApp(ctx: ComputeContext): Hono<AppEnv> {
   v21.route('/os-aggregates', aggregateRoutes(ctx));
   v21.route('/os-instance_usage_audit_log', usageAuditLogRoutes(ctx));
   v21.route('/os-quota-class-sets', quotaClassRoutes(ctx));
+  v21.route('/os-networks', tenantNetworkRoutes());
+  v21.route('/os-migrations', migrationRoutes());
+  v21.route('/os-server-external-events', externalEventRoutes(ctx));
   app.route('/v2.1', v21);
   return app;
 }

@@ -1,4 +1,4 @@
-/** `/v2.1/os-tenant-networks[/{id}]`: Nova's network proxy (before 2.36), read from the site's Neutron. */
+/** `/v2.1/os-tenant-networks[/{id}]` and `/v2.1/os-networks[/{id}]`: Nova's network proxies (before 2.36), read from the site's Neutron. */
 import { type Context, Hono } from 'hono';
 import { notFound } from '../../../shared/errors.ts';
 import { atLeast } from '../../compute/microversion.ts';
