@@ -86,7 +86,10 @@ async function mqttNet(n: number, url: string, stop: () => Promise<void>): Promi
 }
 
 /** Writes `rounds` users (round-robin writers) and measures the time until every other replica has each one. */
-async function measure(net: Net, rounds: number): Promise<{ p50: number; p99: number; bytesPerChange: number }> {
+async function measure(
+  net: Net,
+  rounds: number,
+): Promise<{ p50: number; p99: number; bytesPerChange: number; cpuMsPerChange: number }> {
   const stores: ReplicatedCatalog[] = [];
   const syncs: { stop(): void }[] = [];
   for (const transport of net.transports) {
@@ -110,12 +113,17 @@ async function measure(net: Net, rounds: number): Promise<{ p50: number; p99: nu
   try {
     for (let i = 0; i < Math.min(n, 5); i++) await write(1_000_000 + i); // warm-up: documents created everywhere
     const bytes0 = net.bytes();
+    const cpu0 = process.cpuUsage();
     const latencies: number[] = [];
     for (let i = 0; i < rounds; i++) latencies.push(await write(i));
     return {
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
       bytesPerChange: (net.bytes() - bytes0) / rounds,
+      cpuMsPerChange: (() => {
+        const u = process.cpuUsage(cpu0);
+        return (u.user + u.system) / 1000 / rounds;
+      })(),
     };
   } finally {
     for (const s of syncs) s.stop();
@@ -146,6 +154,7 @@ export async function benchTransports(rounds = 30, sizes: readonly number[] = [3
     ]);
   }
   console.log(`catalog change propagation until every site has it (${rounds} changes, round-robin writers)`);
+  console.log('  (every site runs in this one process: CPU per change is the whole federation on one event loop)');
   for (const n of sizes) {
     for (const [name, make] of kinds) {
       const t0 = performance.now();
@@ -155,7 +164,8 @@ export async function benchTransports(rounds = 30, sizes: readonly number[] = [3
         const r = await measure(net, rounds);
         console.log(
           `  ${name.padEnd(17)} ${String(n).padStart(2)} sites: p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, ` +
-            `${fmt(r.bytesPerChange / 1024)} KiB on the wire per change (setup ${fmt(setup, 0)} ms)`,
+            `${fmt(r.bytesPerChange / 1024)} KiB sent per change, CPU ${fmt(r.cpuMsPerChange)} ms per change ` +
+            `(setup ${fmt(setup, 0)} ms)`,
         );
       } catch (err) {
         console.log(`  ${name.padEnd(17)} ${String(n).padStart(2)} sites: FAILED ${String(err)}`);

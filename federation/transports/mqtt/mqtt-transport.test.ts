@@ -1,3 +1,4 @@
+import { connectAsync } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../shared/ports/clock.ts';
 import { silentLogger } from '../../../shared/ports/logger.ts';
@@ -74,6 +75,32 @@ for (const [name, start] of Object.entries(brokers)) {
       again.onMessage((m) => got.push(m));
       await b.send('a', new Uint8Array([42]));
       await waitFor(() => got.length === 1, 'message after restart');
+    });
+
+    it('takes a crashed site down through its last will, ignoring a stale will of an older session', async () => {
+      const prefix = freshPrefix();
+      const b = await site('b', prefix);
+      const presence = (status: string, session: string) => JSON.stringify({ status, session });
+      const topic = `${prefix}/ghost/presence`;
+      const ghost = await connectAsync(broker?.url ?? '', {
+        clientId: 'brume-fed-ghost',
+        will: { topic, payload: Buffer.from(presence('down', 's2')), qos: 1, retain: true },
+      });
+      await ghost.publishAsync(topic, presence('up', 's2'), { qos: 1, retain: true });
+      await waitFor(() => b.peers().includes('ghost'), 'ghost up');
+      const events: PeerEvent[] = [];
+      b.onPeer((e) => events.push(e));
+      await ghost.publishAsync(topic, presence('down', 's1'), { qos: 1 }); // an older session's will: ignored
+      // A barrier: the same client's later publish arrives after it.
+      await ghost.publishAsync(`${prefix}/marker/presence`, presence('up', 'm'), { qos: 1 });
+      await waitFor(() => b.peers().includes('marker'), 'marker');
+      expect(b.peers().toSorted()).toEqual(['ghost', 'marker']);
+      events.length = 0;
+      ghost.stream.destroy(); // no DISCONNECT: the broker publishes the will
+      await waitFor(() => events.length === 1, 'ghost down', 15_000);
+      expect(events).toEqual([{ peer: 'ghost', status: 'down' }]);
+      expect(b.peers()).toEqual(['marker']);
+      await ghost.endAsync(true);
     });
 
     it('learns every site from the broker alone and carries a 5 MB message', async () => {
