@@ -6,6 +6,7 @@ import { createReplicatedCatalog, type ReplicatedCatalog } from '../store/replic
 import { type CatalogSync, startCatalogSync } from '../sync/catalog-sync.ts';
 import { createMemoryNetwork } from '../transports/memory.ts';
 import { type Membership, startMembership } from './membership.ts';
+import { isolatedTransport } from './open-transport.ts';
 
 const HEARTBEAT = 5000;
 
@@ -112,5 +113,27 @@ describe('membership', () => {
     await f.site('a').members.setUrl('http://a:5001');
     await f.settle(1);
     expect(f.site('b').store.get('sites', 'a')?.url).toBe('http://a:5001');
+  });
+
+  it('says unknown for a peer known only from the catalog, then down since start once it stays silent', async () => {
+    const f = await setup(['a', 'b']);
+    close = f.close;
+    await f.settle();
+    const start = f.clock.now();
+    const alone = startMembership({
+      catalog: f.site('a').store,
+      transport: isolatedTransport('a'),
+      clock: f.clock,
+      log: silentLogger,
+      self: { id: 'a', name: 'a', region: 'r-a', url: 'http://a' },
+      localDigest: () => '',
+      heartbeatMs: HEARTBEAT,
+    });
+    expect(alone.peer('b')).toMatchObject({ status: 'unknown', last_contact: null, down_since: null });
+    expect(alone.health().down).toBe(0);
+    f.clock.advance(HEARTBEAT * 3);
+    expect(alone.peer('b')).toMatchObject({ status: 'down', down_since: start });
+    expect(alone.health()).toEqual({ down: 1, staleSince: start });
+    alone.stop();
   });
 });

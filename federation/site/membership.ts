@@ -63,7 +63,8 @@ interface Contact {
 /**
  * Writes this site's own `sites` record (created once, `last_seen` refreshed every `heartbeatMs`) and derives each
  * peer's liveness: `up` while the transport reaches it, or while its relayed `last_seen` changes (partial
- * partitions); `down` once it was heard of and is not any more; `unknown` before anything was heard.
+ * partitions); `down` once it was heard of and is not any more, or when nothing was heard of it for `downAfterMs`
+ * since start (down since start); `unknown` before that.
  */
 export function startMembership(options: MembershipOptions): Membership {
   const { catalog, transport, clock, log } = options;
@@ -71,6 +72,7 @@ export function startMembership(options: MembershipOptions): Membership {
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const downAfter = options.downAfterMs ?? heartbeatMs * 3;
   const contacts = new Map<string, Contact>();
+  const startedAt = clock.now();
   const contactOf = (peer: string): Contact => {
     let c = contacts.get(peer);
     if (!c) {
@@ -128,6 +130,11 @@ export function startMembership(options: MembershipOptions): Membership {
     let status: Liveness = 'unknown';
     if (isReachable || relayedFresh) status = 'up';
     else if (last >= 0 || c.downAt !== undefined) status = 'down';
+    // Known from the catalog but silent since this site started: down once a peer would have been heard from.
+    else if (now - startedAt >= downAfter) {
+      status = 'down';
+      c.downAt = startedAt;
+    }
     let inSync: boolean | null = null;
     if (c.digest) {
       inSync = c.digest.value === digest;
