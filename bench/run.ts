@@ -1,9 +1,15 @@
 /** `npm run bench`: runs every benchmark and prints its figures. `npm run bench -- site` runs one group. */
 import { benchCatalog } from './catalog.ts';
 import { benchSite } from './site.ts';
+import { benchTransports } from './transports.ts';
 import { benchVm } from './vm.ts';
 
-const groups: Record<string, () => Promise<void>> = { site: benchSite, vm: benchVm, catalog: () => benchCatalog() };
+const groups: Record<string, () => Promise<void>> = {
+  site: benchSite,
+  vm: benchVm,
+  catalog: () => benchCatalog(),
+  transports: () => benchTransports(),
+};
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(groups)) {
   if (wanted.length > 0 && !wanted.includes(name)) continue;
