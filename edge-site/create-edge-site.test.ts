@@ -20,7 +20,9 @@ describe('edge site composition', () => {
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toMatch(/^Keystone uri=/);
     const metrics = await site.app.request('/metrics');
-    expect(await metrics.text()).toContain('brume_http_requests_total');
+    const text = await metrics.text();
+    expect(text).toContain('brume_http_requests_total');
+    expect(text).toContain('brume_servers{vm_state="active"} 0');
     await site.stop();
   });
 });

@@ -38,6 +38,14 @@ export async function createCompute(deps: SiteDeps, services: ComputeServices): 
     },
   };
   const log = deps.log.child({ module: 'compute' });
+  const byState = deps.metrics.gauge('brume_servers', 'Servers (not deleted) by vm_state.');
+  deps.metrics.onScrape(async () => {
+    const counts = new Map<string, number>();
+    for (const r of await store.all()) counts.set(r.vmState, (counts.get(r.vmState) ?? 0) + 1);
+    for (const state of ['building', 'active', 'stopped', 'paused', 'suspended', 'error', ...counts.keys()]) {
+      byState.set({ vm_state: state }, counts.get(state) ?? 0);
+    }
+  });
   const pending = new Set<Promise<void>>();
   let unsubscribe: (() => void) | undefined;
   const settled = async () => {

@@ -154,7 +154,7 @@ export function runFleetAgentSuite(name: string, broker: BrokerHarness): void {
       expect(await s.fleet.send('host1', { op: 'destroy', instanceId: 'i1' })).toBeNull();
       await until(() => expect(s.events.some((e) => e.type === 'instance' && e.deleted)).toBe(true));
       expect(await a.driver.list()).toEqual([]);
-      const text = s.deps.metrics.render();
+      const text = await s.deps.metrics.render();
       expect(text).toContain('brume_agent_commands_total{op="spawn"} 1');
       expect(text).toContain('brume_agent_command_failures_total{code="hypervisor.instance_not_found",op="pause"} 1');
     });
@@ -204,7 +204,7 @@ export function runFleetAgentSuite(name: string, broker: BrokerHarness): void {
       s.clock.advance(4999);
       s.clock.advance(1);
       expect(await settled).toBe('timeout:fleet.command_timeout');
-      expect(s.deps.metrics.render()).toContain('brume_agent_command_timeouts_total{op="inspect"}');
+      expect(await s.deps.metrics.render()).toContain('brume_agent_command_timeouts_total{op="inspect"}');
       await mute.publishAsync(topics.status(s.siteName, 'mute'), '', { qos: 1, retain: true });
     });
 

@@ -59,8 +59,8 @@ describe('placement', () => {
       code: 'scheduler.no_valid_host',
       details: { reasons: expect.arrayContaining(['Filter CoreFilter returned 0 hosts']) },
     });
-    expect(deps.metrics.render()).toContain('brume_scheduler_decisions_total{result="placed"} 5');
-    expect(deps.metrics.render()).toContain('brume_scheduler_decisions_total{result="no_valid_host"} 45');
+    expect(await deps.metrics.render()).toContain('brume_scheduler_decisions_total{result="placed"} 5');
+    expect(await deps.metrics.render()).toContain('brume_scheduler_decisions_total{result="no_valid_host"} 45');
   });
 
   it('claims idempotently per consumer, releases idempotently and reloads from SQLite', async () => {

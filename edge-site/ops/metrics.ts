@@ -26,8 +26,10 @@ export interface Metrics {
   counter(name: string, help: string): Counter;
   gauge(name: string, help: string, collect?: () => Array<[Labels, number]>): Gauge;
   histogram(name: string, help: string, buckets?: number[]): Histogram;
-  /** Prometheus text exposition. */
-  render(): string;
+  /** Registers work to run before each scrape (e.g. a gauge computed by a database query). */
+  onScrape(refresh: () => Promise<void>): void;
+  /** Prometheus text exposition, after every `onScrape` refresh has run (a failing refresh keeps old values). */
+  render(): Promise<string>;
 }
 
 const DEFAULT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -36,6 +38,7 @@ const DEFAULT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 export function createMetrics(): Metrics {
   const renderers = new Map<string, () => string[]>();
   const made = new Map<string, Counter | Gauge | Histogram>();
+  const refreshers: Array<() => Promise<void>> = [];
 
   return {
     counter(name, help) {
@@ -105,7 +108,11 @@ export function createMetrics(): Metrics {
       made.set(name, h);
       return h;
     },
-    render() {
+    onScrape(refresh) {
+      refreshers.push(refresh);
+    },
+    async render() {
+      await Promise.allSettled(refreshers.map((r) => r()));
       return `${[...renderers.values()].flatMap((r) => r()).join('\n')}\n`;
     },
   };

@@ -17,6 +17,8 @@ export function opsRoutes(deps: SiteDeps, fleet: Fleet): Hono<AppEnv> {
       agents: { total: hosts.length, up: hosts.filter((h) => h.state === 'up').length },
     });
   });
-  app.get('/metrics', (c) => c.text(deps.metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4' }));
+  app.get('/metrics', async (c) =>
+    c.text(await deps.metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4' }),
+  );
   return app;
 }
