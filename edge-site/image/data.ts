@@ -9,6 +9,7 @@ import { isAdmin } from '../api/policy.ts';
 import type { SiteDeps } from '../services.ts';
 import { modifiableImage, visibleImage } from './access.ts';
 import { HASH_ALGO } from './constants.ts';
+import type { ImageFetcher } from './remote.ts';
 import type { ByteRange, ImageStore } from './store.ts';
 
 /** What a download returns: no data (204), all of it (200) or a range (206). */
@@ -30,7 +31,16 @@ export interface ImageData {
     body: ReadableStream<Uint8Array> | null,
     declaredSize: number | null,
   ): Promise<Image>;
-  download(auth: AuthContext, id: string, rangeHeader: string | undefined): Promise<Download>;
+  /**
+   * Bytes held only elsewhere are first fetched from a holding site, unless `noRelay` (a peer site asking: it
+   * gets 503 `image.data_remote` rather than a chain of fetches).
+   */
+  download(
+    auth: AuthContext,
+    id: string,
+    rangeHeader: string | undefined,
+    opts?: { noRelay?: boolean },
+  ): Promise<Download>;
 }
 
 /** Virtual (guest-visible) size: the qcow2 header's size field, the file size for raw and iso, else unknown. */
@@ -64,7 +74,7 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
 }
 
 /** Builds the data operations. */
-export function imageData(deps: SiteDeps, store: ImageStore, maxBytes: number): ImageData {
+export function imageData(deps: SiteDeps, store: ImageStore, maxBytes: number, fetcher?: ImageFetcher): ImageData {
   const { catalog, clock } = deps;
 
   async function restoreQueued(id: string): Promise<void> {
@@ -137,7 +147,7 @@ export function imageData(deps: SiteDeps, store: ImageStore, maxBytes: number): 
       return next;
     },
 
-    async download(auth, id, rangeHeader) {
+    async download(auth, id, rangeHeader, opts = {}) {
       const image = visibleImage(catalog, auth, id);
       if (image.status === 'deactivated' && !isAdmin(auth)) {
         throw forbidden(
@@ -148,13 +158,14 @@ export function imageData(deps: SiteDeps, store: ImageStore, maxBytes: number): 
       if ((image.status !== 'active' && image.status !== 'deactivated') || image.size === null) return { status: 204 };
       if (!(await store.has(id))) {
         if (image.locations.some((s) => s !== deps.config.site)) {
-          throw new BrumeError(
-            'unavailable',
-            'image.data_remote',
-            `The data of image ${id} is held at ${image.locations.join(', ')}, not at this site.`,
-          );
-        }
-        return { status: 204 };
+          if (fetcher && !opts.noRelay) await fetcher.ensureLocal(image, auth.token);
+          else
+            throw new BrumeError(
+              'unavailable',
+              'image.data_remote',
+              `The data of image ${id} is held at ${image.locations.join(', ')}, not at this site.`,
+            );
+        } else return { status: 204 };
       }
       const range = parseRange(rangeHeader, image.size);
       if (range) {

@@ -5,6 +5,7 @@ import { DEFAULT_MAX_IMAGE_BYTES } from './constants.ts';
 import { imageData } from './data.ts';
 import { imageRecords } from './images.ts';
 import { imageMembers } from './members.ts';
+import { imageFetcher } from './remote.ts';
 import { imageService } from './service.ts';
 import { createImageStore } from './store.ts';
 
@@ -13,13 +14,16 @@ export interface ImageModuleOptions {
   identity: IdentityService;
   /** Largest accepted image in bytes (default 64 GiB). */
   maxImageBytes?: number;
+  /** HTTP client used to fetch image bytes from peer sites (default: global fetch). */
+  fetch?: (url: string, init: RequestInit) => Promise<Response>;
 }
 
 /** Builds the image module. */
 export async function createImage(deps: SiteDeps, options: ImageModuleOptions): Promise<SiteModule & ImageService> {
   const store = createImageStore(deps);
   const records = imageRecords(deps, store);
-  const data = imageData(deps, store, options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES);
+  const fetcher = imageFetcher(deps, store, options.fetch);
+  const data = imageData(deps, store, options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES, fetcher);
   const members = imageMembers(deps);
   const service = imageService(deps.catalog, deps.config);
   const app = imageApi({ deps, tokens: options.identity.tokens, records, data, members });

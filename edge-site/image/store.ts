@@ -44,6 +44,8 @@ export interface ImageStore {
    * aborted, over `maxBytes`, disk full) the temporary file is removed and a BrumeError is thrown.
    */
   receive(imageId: string, body: ReadableStream<Uint8Array>, maxBytes: number): Promise<StoredFile>;
+  /** Moves a complete, verified file fetched from a peer into place (origin `fetched`). */
+  adopt(imageId: string, tempPath: string, size: number, checksum: string): Promise<void>;
   /** A stream of the file (or of `range`). */
   read(imageId: string, range?: ByteRange): ReadableStream<Uint8Array>;
   /** Removes the file and its bookkeeping. Idempotent. */
@@ -141,12 +143,22 @@ export function createImageStore(deps: SiteDeps): ImageStore {
         await db.delete(imageUploads).where(eq(imageUploads.imageId, id));
       }
     },
+    async adopt(id, tempPath, size, checksum) {
+      await rename(tempPath, pathOf(id));
+      const now = deps.clock.now();
+      const row = { path: pathOf(id), size, checksum, storedAt: now, lastUsedAt: now };
+      await db
+        .insert(imageFiles)
+        .values({ imageId: id, origin: 'fetched', ...row })
+        .onConflictDoUpdate({ target: imageFiles.imageId, set: { origin: 'fetched', ...row } });
+    },
     read(id, range) {
       const stream = createReadStream(pathOf(id), range ? { start: range.start, end: range.end } : {});
       return Readable.toWeb(stream) as ReadableStream<Uint8Array>;
     },
     async remove(id) {
       await rm(pathOf(id), { force: true });
+      await rm(`${pathOf(id)}.fetch`, { force: true });
       await db.delete(imageFiles).where(eq(imageFiles.imageId, id));
     },
     async recover() {

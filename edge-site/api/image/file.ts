@@ -1,6 +1,7 @@
 /** /v2/images/{id}/file: streamed upload (PUT) and download (GET, with single byte ranges). */
 import { Hono } from 'hono';
 import { BrumeError, badRequest } from '../../../shared/errors.ts';
+import { NO_RELAY_HEADER } from '../../image/remote.ts';
 import type { AppEnv } from '../env.ts';
 import type { ImageApiDeps } from './index.ts';
 
@@ -32,7 +33,8 @@ export function fileRoutes(d: ImageApiDeps): Hono<AppEnv> {
   });
 
   app.get('/:id/file', async (c) => {
-    const r = await d.data.download(c.var.auth, c.req.param('id'), c.req.header('range'));
+    const noRelay = c.req.header(NO_RELAY_HEADER) !== undefined;
+    const r = await d.data.download(c.var.auth, c.req.param('id'), c.req.header('range'), { noRelay });
     if (r.status === 204) return c.body(null, 204);
     const headers: Record<string, string> = {
       'Content-Type': 'application/octet-stream',
