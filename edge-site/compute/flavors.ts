@@ -198,10 +198,14 @@ const CLASSIC: Array<[string, string, number, number, number]> = [
   ['5', 'm1.xlarge', 8, 16384, 160],
 ];
 
-/** Creates Nova's classic m1.* flavors (ids "1".."5") when the catalog has no flavor at all. */
-export async function seedDefaultFlavors(catalog: CatalogStore, clock: Clock): Promise<void> {
+/**
+ * Creates Nova's classic m1.* flavors (ids "1".."5") when the catalog has no flavor at all. The records are the same
+ * byte for byte at every site (fixed `created_at`), so sites of a federation that seed them at the same time merge
+ * without a conflict in the ledger.
+ */
+export async function seedDefaultFlavors(catalog: CatalogStore, _clock?: Clock): Promise<void> {
   if (catalog.list('flavors').length > 0) return;
-  const now = clock.now();
+  const now = 0;
   await catalog.apply(
     CLASSIC.map(([id, name, vcpus, ram, disk]) => ({
       op: 'put' as const,
