@@ -24,6 +24,8 @@ const NOUN: Partial<Record<CollectionName, string>> = {
   services: 'service',
   endpoints: 'endpoint',
   regions: 'region',
+  credentials: 'credential',
+  policies: 'policy',
 };
 
 /**
@@ -151,7 +153,13 @@ export class IdentityAdmin {
 
   async deleteUser(id: string): Promise<void> {
     this.need('users', id);
-    await this.write([...this.#actorCascade('user', id), { op: 'delete', collection: 'users', id }]);
+    // Keystone deletes a user's credentials with the user.
+    const creds = this.deps.catalog.list('credentials').filter((cr) => cr.user_id === id);
+    await this.write([
+      ...this.#actorCascade('user', id),
+      ...creds.map((cr) => ({ op: 'delete' as const, collection: 'credentials' as const, id: cr.id })),
+      { op: 'delete', collection: 'users', id },
+    ]);
   }
 
   async saveGroup(g: Group, isNew: boolean): Promise<void> {

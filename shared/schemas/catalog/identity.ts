@@ -121,3 +121,23 @@ export interface SigningKey {
   /** After this, tokens signed by the key are refused. */
   retired_at?: number;
 }
+
+/**
+ * A Keystone credential (/v3/credentials). `blob` is stored as given: Keystone encrypts it at rest with its
+ * credential keys; here it replicates in clear within the federation (EC2 secrets included).
+ * EC2 credentials have type 'ec2', a JSON blob {access, secret, trust_id} and id sha256(access) (hex).
+ */
+export interface Credential {
+  id: string;
+  user_id: string;
+  project_id: string | null;
+  type: string;
+  blob: string;
+}
+
+/** A Keystone policy blob (/v3/policies): opaque to the cloud, stored for the clients that use it. */
+export interface PolicyBlob {
+  id: string;
+  type: string;
+  blob: string;
+}

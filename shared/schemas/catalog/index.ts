@@ -5,11 +5,13 @@
 import type { Flavor, FlavorAccess, Keypair } from './compute.ts';
 import type { QuotaLimit, ResourceIndexEntry, Site } from './federation.ts';
 import type {
+  Credential,
   Domain,
   Endpoint,
   Group,
   GroupMembership,
   ImpliedRole,
+  PolicyBlob,
   Project,
   Region,
   Revocation,
@@ -49,6 +51,8 @@ export interface CatalogCollections {
   sites: Site;
   resource_index: ResourceIndexEntry;
   quota_limits: QuotaLimit;
+  credentials: Credential;
+  policies: PolicyBlob;
 }
 
 export type CollectionName = keyof CatalogCollections;
@@ -76,4 +80,6 @@ export const COLLECTIONS = [
   'sites',
   'resource_index',
   'quota_limits',
+  'credentials',
+  'policies',
 ] as const satisfies readonly CollectionName[];
