@@ -26,6 +26,9 @@ const NOUN: Partial<Record<CollectionName, string>> = {
   regions: 'region',
   credentials: 'credential',
   policies: 'policy',
+  endpoint_groups: 'endpoint_group',
+  endpoint_group_projects: 'endpoint_group_project',
+  oauth_consumers: 'consumer',
 };
 
 /**

@@ -141,3 +141,25 @@ export interface PolicyBlob {
   type: string;
   blob: string;
 }
+
+/** An OS-EP-FILTER endpoint group: endpoints matching every filter (interface, service_id, region_id). */
+export interface EndpointGroup {
+  id: string;
+  name: string;
+  description: string;
+  filters: Record<string, string>;
+}
+
+/** An endpoint group associated with a project. Id is `${endpoint_group_id}:${project_id}`. */
+export interface EndpointGroupProject {
+  id: string;
+  endpoint_group_id: string;
+  project_id: string;
+}
+
+/** An OS-OAUTH1 consumer. Keystone keeps the secret in its database as given; so does the catalog. */
+export interface OAuthConsumer {
+  id: string;
+  description: string;
+  secret: string;
+}

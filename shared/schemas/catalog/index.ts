@@ -8,9 +8,12 @@ import type {
   Credential,
   Domain,
   Endpoint,
+  EndpointGroup,
+  EndpointGroupProject,
   Group,
   GroupMembership,
   ImpliedRole,
+  OAuthConsumer,
   PolicyBlob,
   Project,
   Region,
@@ -53,6 +56,9 @@ export interface CatalogCollections {
   quota_limits: QuotaLimit;
   credentials: Credential;
   policies: PolicyBlob;
+  endpoint_groups: EndpointGroup;
+  endpoint_group_projects: EndpointGroupProject;
+  oauth_consumers: OAuthConsumer;
 }
 
 export type CollectionName = keyof CatalogCollections;
@@ -82,4 +88,7 @@ export const COLLECTIONS = [
   'quota_limits',
   'credentials',
   'policies',
+  'endpoint_groups',
+  'endpoint_group_projects',
+  'oauth_consumers',
 ] as const satisfies readonly CollectionName[];
