@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
@@ -82,7 +84,13 @@ async function uploadAt(a: Site, bytes: Uint8Array): Promise<string> {
   return id;
 }
 
-const payload = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + 7) % 251);
+function payload(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (i * 31 + 7) % 251;
+  return out;
+}
+
+const same = (x: Uint8Array, y: Uint8Array) => Buffer.from(x).equals(Buffer.from(y));
 
 async function setup(tamper?: (res: Response, n: number) => Response) {
   const catalog = memoryCatalogStore();
@@ -179,5 +187,50 @@ describe('image bytes across sites', () => {
     const viaB = await b.req('GET', `/v2/images/${id}/file`);
     expect(viaB.status).toBe(503);
     expect(log).toEqual(['a.test all']);
+  });
+
+  it('over real HTTP on loopback: a peer closing the connection mid-body is resumed', async () => {
+    const catalog = memoryCatalogStore();
+    const a = await site('a', catalog);
+    const b = await site('b', catalog); // default fetch
+    const seen: string[] = [];
+    // A's API behind a socket that is closed mid-body on the first request.
+    const server = createServer(async (req, res) => {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+      seen.push(headers.range ?? 'all');
+      const r = await a.app.request(req.url ?? '/', { headers });
+      res.writeHead(r.status, Object.fromEntries(r.headers));
+      const body = new Uint8Array(await r.arrayBuffer());
+      if (seen.length === 1) {
+        // 4 MB, then FIN once flow control says the client took most of it (bytes still queued in the client's
+        // stream when the cut is seen are lost, so the cut must come after the client consumed some).
+        if (!res.write(body.subarray(0, 4_000_000))) await new Promise((ok) => res.once('drain', ok));
+        res.socket?.end();
+      } else res.end(body);
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    try {
+      const { port } = server.address() as AddressInfo;
+      await catalog.put('sites', {
+        id: 'a',
+        name: 'a',
+        region: 'r',
+        url: `http://127.0.0.1:${port}`,
+        created_at: 0,
+        last_seen: 0,
+      });
+      const bytes = payload(6_000_000);
+      const id = await uploadAt(a, bytes);
+      const r = await b.req('GET', `/v2/images/${id}/file`);
+      expect(r.status).toBe(200);
+      expect(same(new Uint8Array(await r.arrayBuffer()), bytes)).toBe(true);
+      expect(seen[0]).toBe('all');
+      expect(seen[1]).toMatch(/^bytes=\d+-$/);
+      expect(catalog.get('images', id)?.locations).toEqual(['a', 'b']);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((ok) => server.close(ok));
+    }
   });
 });

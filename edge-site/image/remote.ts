@@ -17,7 +17,7 @@ import type { ImageStore } from './store.ts';
 /** Header a site sets when fetching from a peer: the peer must answer from its own disk, never fetch in turn. */
 export const NO_RELAY_HEADER = 'x-brume-image-no-relay';
 
-/** How many times one holder is retried while each attempt makes progress (an interrupted transfer resumes). */
+/** Attempts at one holder whose transfers are cut mid-body (each resumes where the last one stopped). */
 const MAX_ATTEMPTS_PER_PEER = 5;
 
 /** Fetches image bytes from peers. */
@@ -28,12 +28,12 @@ export interface ImageFetcher {
 
 type FetchFn = (url: string, init: RequestInit) => Promise<Response>;
 
-/** Why one attempt failed: `progress` tells whether it is worth retrying the same holder. */
+/** Why one attempt failed: `retry` tells whether it is worth retrying the same holder (cut mid-body). */
 class AttemptError extends Error {
-  readonly progress: boolean;
-  constructor(message: string, progress: boolean) {
+  readonly retry: boolean;
+  constructor(message: string, retry: boolean) {
     super(message);
-    this.progress = progress;
+    this.retry = retry;
   }
 }
 
@@ -99,7 +99,7 @@ export function imageFetcher(deps: SiteDeps, store: ImageStore, fetchFn: FetchFn
         try {
           chunk = await reader.read();
         } catch (err) {
-          throw new AttemptError(`interrupted after ${got} bytes: ${(err as Error).message}`, got > 0);
+          throw new AttemptError(`interrupted after ${got} bytes: ${(err as Error).message}`, true);
         }
         if (chunk.done) break;
         got += chunk.value.byteLength;
@@ -115,14 +115,14 @@ export function imageFetcher(deps: SiteDeps, store: ImageStore, fetchFn: FetchFn
     }
   }
 
-  /** Fetches from `base` (resuming while attempts make progress) and verifies; the temp file is whole on success. */
+  /** Fetches from `base` (resuming cut transfers) and verifies; the temp file is whole on success. */
   async function fromPeer(base: string, image: Image, token: string, temp: string): Promise<string> {
     for (let i = 1; ; i++) {
       try {
         await attempt(base, image, token, temp);
         break;
       } catch (err) {
-        if (!(err instanceof AttemptError) || !err.progress || i >= MAX_ATTEMPTS_PER_PEER) throw err;
+        if (!(err instanceof AttemptError) || !err.retry || i >= MAX_ATTEMPTS_PER_PEER) throw err;
         log.info({ image: image.id, peer: base, err: err.message }, 'image fetch interrupted, resuming');
       }
     }
