@@ -109,6 +109,7 @@ export class IdentityAdmin {
     }
     const c = this.deps.catalog;
     const writes: CatalogWrite[] = [{ op: 'delete', collection: 'domains', id }];
+    if (c.get('projects', id)) writes.push({ op: 'delete', collection: 'projects', id });
     for (const p of c.list('projects')) if (p.domain_id === id) writes.push(...this.#projectCascade(p.id));
     for (const u of c.list('users')) {
       if (u.domain_id === id)
@@ -123,7 +124,26 @@ export class IdentityAdmin {
     await this.write(writes);
   }
 
+  /**
+   * A project acting as a domain (`is_domain`): Keystone's domains are such projects, so the domain of the same id
+   * is written with it (name, description and enabled kept in step). Its domain_id is Keystone's root sentinel.
+   */
+  async saveDomainProject(p: Project, isNew: boolean): Promise<void> {
+    const prevDomain = this.deps.catalog.get('domains', p.id);
+    const d: Domain = {
+      tags: [],
+      ...prevDomain,
+      id: p.id,
+      name: p.name,
+      description: p.description,
+      enabled: p.enabled,
+    };
+    await this.saveDomain(d, isNew);
+    await this.put('projects', p);
+  }
+
   async saveProject(p: Project, isNew: boolean): Promise<void> {
+    if (p.is_domain) return this.saveDomainProject(p, isNew);
     this.#domainMustExist(p.domain_id);
     this.#unique('projects', p.name, p.domain_id, p.id);
     if (!isNew) this.need('projects', p.id);
@@ -131,7 +151,9 @@ export class IdentityAdmin {
   }
 
   async deleteProject(id: string): Promise<void> {
-    this.need('projects', id);
+    const project = this.need('projects', id);
+    // Deleting a project acting as a domain deletes the domain (disabled first, as for the domain API).
+    if (project.is_domain) return this.deleteDomain(id);
     if (this.deps.catalog.list('projects').some((p) => p.parent_id === id)) {
       throw forbidden('identity.project_has_children', 'Cannot delete a project that has child projects.');
     }

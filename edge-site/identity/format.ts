@@ -37,10 +37,11 @@ export function projectView(p: Project, base: string) {
   return {
     id: p.id,
     name: p.name,
-    domain_id: p.domain_id,
+    // A project acting as a domain is a root: Keystone shows no domain and no parent.
+    domain_id: p.is_domain ? null : p.domain_id,
     description: p.description,
     enabled: p.enabled,
-    parent_id: p.parent_id,
+    parent_id: p.is_domain ? null : p.parent_id,
     is_domain: p.is_domain,
     tags: p.tags,
     options: {},

@@ -86,3 +86,28 @@ describe('OS-OAUTH1 consumers', () => {
     expect((await f.call('GET', `${base}/${cn.id}`, { token: t })).status).toBe(404);
   });
 });
+
+describe('projects acting as domains', () => {
+  it('creates the domain with the project, keeps it in step, deletes both once disabled', async () => {
+    const f = await identityFixture();
+    const t = f.adminToken;
+    const body = { project: { name: 'acme', description: 'd', domain_id: null, is_domain: true } };
+    const created = await f.call('POST', '/v3/projects', { token: t, body });
+    expect(created.status).toBe(201);
+    const p = created.body.project;
+    expect(p).toMatchObject({ name: 'acme', is_domain: true, domain_id: null, parent_id: null, enabled: true });
+    const listed = (await f.call('GET', '/v3/projects?is_domain=true', { token: t })).body.projects;
+    expect(listed.map((x: { id: string }) => x.id)).toEqual([p.id]);
+    expect((await f.call('GET', `/v3/domains/${p.id}`, { token: t })).body.domain).toMatchObject({ name: 'acme' });
+    expect((await f.call('POST', '/v3/projects', { token: t, body })).status).toBe(409);
+    const withParent = { project: { name: 'x', is_domain: true, parent_id: p.id } };
+    expect((await f.call('POST', '/v3/projects', { token: t, body: withParent })).status).toBe(400);
+    expect((await f.call('DELETE', `/v3/projects/${p.id}`, { token: t })).status).toBe(403);
+    const off = { project: { enabled: false } };
+    expect((await f.call('PATCH', `/v3/projects/${p.id}`, { token: t, body: off })).status).toBe(200);
+    expect((await f.call('GET', `/v3/domains/${p.id}`, { token: t })).body.domain.enabled).toBe(false);
+    expect((await f.call('DELETE', `/v3/projects/${p.id}`, { token: t })).status).toBe(204);
+    expect((await f.call('GET', `/v3/domains/${p.id}`, { token: t })).status).toBe(404);
+    expect((await f.call('GET', `/v3/projects/${p.id}`, { token: t })).status).toBe(404);
+  });
+});

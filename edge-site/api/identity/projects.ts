@@ -10,14 +10,17 @@ import { jsonBody } from '../body.ts';
 import type { AppEnv } from '../env.ts';
 import { baseUrl, caller, filterList, listBody, zDescription, zName64, zTags } from './common.ts';
 
+/** Keystone's domain_id for projects acting as domains. */
+const DOMAIN_ROOT = '<<keystone.domain.root>>';
+
 const createSchema = z.object({
   project: z.object({
     name: zName64,
-    domain_id: z.string().min(1).optional(),
+    domain_id: z.string().min(1).nullish(),
     parent_id: z.string().min(1).nullish(),
     description: zDescription,
     enabled: z.boolean().optional(),
-    is_domain: z.literal(false).optional(),
+    is_domain: z.boolean().optional(),
     tags: zTags.optional(),
   }),
 });
@@ -64,7 +67,24 @@ export function projectRoutes(core: IdentityCore): Hono<AppEnv> {
   app.post('/', async (c) => {
     enforce(policy.admin(caller(c)), 'identity:create_project');
     const { project: b } = await jsonBody(c, createSchema);
-    let domainId = b.domain_id;
+    if (b.is_domain) {
+      if (b.parent_id || b.domain_id) {
+        throw badRequest('identity.invalid_domain_project', 'A project acting as a domain has no parent or domain.');
+      }
+      const d: Project = {
+        id: admin.newId(),
+        name: b.name,
+        domain_id: DOMAIN_ROOT,
+        description: b.description ?? '',
+        enabled: b.enabled ?? true,
+        parent_id: null,
+        is_domain: true,
+        tags: b.tags ?? [],
+      };
+      await admin.saveProject(d, true);
+      return c.json({ project: projectView(d, baseUrl(c)) }, 201);
+    }
+    let domainId = b.domain_id ?? undefined;
     let parentId = b.parent_id ?? null;
     if (parentId) {
       const parent = deps.catalog.get('projects', parentId);
