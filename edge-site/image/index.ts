@@ -28,10 +28,23 @@ export async function createImage(deps: SiteDeps, options: ImageModuleOptions): 
   const service = imageService(deps.catalog, deps.config);
   const app = imageApi({ deps, tokens: options.identity.tokens, records, data, members });
 
+  let unsubscribe: (() => void) | undefined;
+
   return {
     app,
     ...service,
+    async stop() {
+      unsubscribe?.();
+      unsubscribe = undefined;
+    },
     async start() {
+      // An image deleted at another site: drop this site's copy of its bytes (and any partial fetch).
+      unsubscribe = deps.catalog.subscribe((change) => {
+        if (change.collection !== 'images' || change.record !== undefined || change.origin !== 'remote') return;
+        store
+          .remove(change.id)
+          .catch((err: unknown) => deps.log.warn({ image: change.id, err }, 'image bytes removal failed'));
+      });
       // Uploads cut short by a crash: remove the partial file, put the image back to queued.
       for (const id of await store.recover()) {
         const image = deps.catalog.get('images', id);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CatalogStore } from '../../shared/ports/catalog-store.ts';
+import type { CatalogChange, CatalogStore } from '../../shared/ports/catalog-store.ts';
 import { memoryCatalogStore } from '../../shared/testing/memory-catalog-store.ts';
 import type { AppEnv } from '../api/env.ts';
 import type { IdentityService } from '../services.ts';
@@ -16,8 +16,10 @@ import { createImage } from './index.ts';
 type FetchFn = (url: string, init: RequestInit) => Promise<Response>;
 const TOKEN = 'tok-alice';
 const dirs: string[] = [];
+const stops: Array<() => Promise<void> | undefined> = [];
 
 afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
 
@@ -30,6 +32,8 @@ async function site(id: string, catalog: CatalogStore, fetch?: FetchFn) {
   tokens.add(authFor({ token: TOKEN, userId: 'alice', projectId: 'p1' }));
   const identity: IdentityService = { tokens, bootstrap: async () => {} };
   const image = await createImage(deps, { identity, ...(fetch ? { fetch } : {}) });
+  await image.start?.();
+  stops.push(() => image.stop?.());
   const app: Hono<AppEnv> = mountForTest(deps, '/image', image.app);
   await catalog.put('sites', { id, name: id, region: 'r', url: `http://${id}.test`, created_at: 0, last_seen: 0 });
   const req = (method: string, path: string, init: RequestInit = {}) =>
@@ -97,7 +101,17 @@ async function setup(tamper?: (res: Response, n: number) => Response) {
   const sites = new Map<string, Site>();
   const log: string[] = [];
   const a = await site('a', catalog);
-  const b = await site('b', catalog, router(sites, log, tamper));
+  // B sees the shared store's changes as merged from another site (what the replicated catalog reports).
+  const asRemote = new Proxy(catalog, {
+    get(target, prop) {
+      if (prop === 'subscribe') {
+        return (l: (c: CatalogChange) => void) => target.subscribe((c) => l({ ...c, origin: 'remote' }));
+      }
+      const v = Reflect.get(target, prop) as unknown;
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  const b = await site('b', asRemote, router(sites, log, tamper));
   sites.set('a', a);
   sites.set('b', b);
   return { catalog, a, b, log };
@@ -119,6 +133,11 @@ describe('image bytes across sites', () => {
     expect(new Uint8Array(await again.arrayBuffer())).toEqual(bytes.subarray(10, 20));
     expect(log).toHaveLength(1);
     expect(await readdir(join(b.dataDir, 'images'))).toEqual([id]);
+
+    expect((await a.req('DELETE', `/v2/images/${id}`)).status).toBe(204); // deleted at A: B drops its copy
+    const left = async () => readdir(join(b.dataDir, 'images'));
+    for (let i = 0; i < 50 && (await left()).length > 0; i++) await new Promise((ok) => setImmediate(ok));
+    expect(await left()).toEqual([]);
   });
 
   it('resumes an interrupted transfer with a Range request', async () => {
