@@ -110,6 +110,7 @@ export class IdentityAdmin {
     const c = this.deps.catalog;
     const writes: CatalogWrite[] = [{ op: 'delete', collection: 'domains', id }];
     if (c.get('projects', id)) writes.push({ op: 'delete', collection: 'projects', id });
+    if (c.get('domain_configs', id)) writes.push({ op: 'delete', collection: 'domain_configs', id });
     for (const p of c.list('projects')) if (p.domain_id === id) writes.push(...this.#projectCascade(p.id));
     for (const u of c.list('users')) {
       if (u.domain_id === id)

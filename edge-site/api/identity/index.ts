@@ -7,6 +7,7 @@ import { grantRoutes, roleAssignmentsRoute } from './assignments.ts';
 import { authRoutes } from './auth.ts';
 import { catalogRoutes } from './catalog.ts';
 import { credentialRoutes } from './credentials.ts';
+import { domainConfigRoutes } from './domain-config.ts';
 import { domainRoutes } from './domains.ts';
 import { endpointGroupRoutes } from './endpoint-groups.ts';
 import { groupRoutes } from './groups.ts';
@@ -36,6 +37,7 @@ export function identityRoutes(core: IdentityCore): Hono<AppEnv> {
   v3.route('/policies', policyRoutes(core));
   v3.route('/OS-EP-FILTER', endpointGroupRoutes(core));
   v3.route('/OS-OAUTH1', oauth1Routes(core));
+  v3.route('/domains', domainConfigRoutes(core));
   v3.route('/domains', domainRoutes(core));
   v3.route('/projects', projectRoutes(core));
   v3.route('/users', userRoutes(core));

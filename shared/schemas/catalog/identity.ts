@@ -163,3 +163,13 @@ export interface OAuthConsumer {
   description: string;
   secret: string;
 }
+
+/**
+ * A domain-specific configuration (/v3/domains/{id}/config). Id is the domain id. Only Keystone's whitelisted
+ * groups/options (identity, ldap) are accepted; sensitive options (ldap.password) are kept apart and never shown.
+ */
+export interface DomainConfig {
+  id: string;
+  config: Record<string, Record<string, unknown>>;
+  sensitive: Record<string, Record<string, unknown>>;
+}

@@ -7,6 +7,7 @@ import type { QuotaLimit, ResourceIndexEntry, Site } from './federation.ts';
 import type {
   Credential,
   Domain,
+  DomainConfig,
   Endpoint,
   EndpointGroup,
   EndpointGroupProject,
@@ -59,6 +60,7 @@ export interface CatalogCollections {
   endpoint_groups: EndpointGroup;
   endpoint_group_projects: EndpointGroupProject;
   oauth_consumers: OAuthConsumer;
+  domain_configs: DomainConfig;
 }
 
 export type CollectionName = keyof CatalogCollections;
@@ -91,4 +93,5 @@ export const COLLECTIONS = [
   'endpoint_groups',
   'endpoint_group_projects',
   'oauth_consumers',
+  'domain_configs',
 ] as const satisfies readonly CollectionName[];
