@@ -38,6 +38,12 @@ const BUCKETS: Record<CollectionName, number> = {
   sites: 1,
   resource_index: 128,
   quota_limits: 16,
+  credentials: 4,
+  policies: 1,
+  endpoint_groups: 1,
+  endpoint_group_projects: 1,
+  oauth_consumers: 1,
+  domain_configs: 1,
 };
 
 /** The site that owns a record, or {@link SHARED_OWNER}. */
