@@ -1,7 +1,7 @@
 /**
  * Where a catalog record lives: one Automerge document per (collection, owner, hash bucket), each holding at most
  * ~1k records, because the cost of an Automerge change grows with the document's size
- * (/work/shared/notes/toolchain-and-stack.md). Layout v1; bucket counts only ever grow in a new layout version.
+ * (../shared/notes/toolchain-and-stack.md). Layout v1; bucket counts only ever grow in a new layout version.
  *
  * Owner: collections whose records name their writer (`resource_index.site_id`, `sites.id`, `signing_keys.site_id`)
  * are sharded by that site, so those documents have one writer each. Every other collection is shared (owner `*`):
