@@ -7,7 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MOSQUITTO, type Running, run, startBrume, startMosquitto } from '../testing/processes.ts';
+import { hasMosquitto, type MosquittoProcess, startMosquitto } from '../../shared/testing/mosquitto.ts';
+import { type Running, run, startBrume } from '../testing/processes.ts';
 
 const OPENSTACK = '/usr/bin/openstack';
 const haveCli = existsSync(OPENSTACK);
@@ -23,10 +24,10 @@ function parseExports(out: string): Record<string, string> {
 }
 
 function workflow(label: string, useMosquitto: boolean) {
-  describe.skipIf(!haveCli || (useMosquitto && !existsSync(MOSQUITTO)))(`openstack CLI day one (${label})`, () => {
+  describe.skipIf(!haveCli || (useMosquitto && !hasMosquitto()))(`openstack CLI day one (${label})`, () => {
     let dir: string;
     let site: Running;
-    let broker: { url: string; proc: Running } | undefined;
+    let broker: MosquittoProcess | undefined;
     let env: Record<string, string>;
     let restartArgs: string[] = [];
     const os = async (...args: string[]) => run('/usr/bin/python3', [OPENSTACK, ...args], env);
@@ -65,7 +66,7 @@ function workflow(label: string, useMosquitto: boolean) {
 
     afterAll(async () => {
       expect(await site?.stop()).toBe(0);
-      await broker?.proc.stop();
+      await broker?.stop();
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 

@@ -1,23 +1,10 @@
+/** Child processes for multi-process tests and benchmarks (free ports and mosquitto: shared/testing/mosquitto.ts). */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-const repoRoot = resolve(import.meta.dirname, '..', '..');
+export { freePort } from '../../shared/testing/mosquitto.ts';
 
-/** A free TCP port on 127.0.0.1 (bound then released). */
-export async function freePort(): Promise<number> {
-  return new Promise((done, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => done(port));
-    });
-  });
-}
+const repoRoot = resolve(import.meta.dirname, '..', '..');
 
 /** A child process whose output is collected; `stop()` sends SIGTERM then SIGKILL after a grace period. */
 export interface Running {
@@ -88,41 +75,6 @@ export function startProcess(command: string, args: string[], env: NodeJS.Proces
 /** The `brume` CLI run with this repo's Node. */
 export function startBrume(args: string[], env: NodeJS.ProcessEnv = {}): Running {
   return startProcess(process.execPath, [join(repoRoot, 'edge-site', 'cli.ts'), ...args], env);
-}
-
-/** Path of Debian's mosquitto, if installed. */
-export const MOSQUITTO = '/usr/sbin/mosquitto';
-
-/** Starts a mosquitto broker on a free loopback port (config in a temp dir, logs to stdout). */
-export async function startMosquitto(): Promise<{ url: string; proc: Running }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'brume-mosquitto-'));
-  const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(
-    conf,
-    [
-      `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
-      'persistence false',
-      'log_dest stdout',
-      'log_type error',
-      '',
-    ].join('\n'),
-  );
-  const proc = startProcess(MOSQUITTO, ['-c', conf]);
-  // mosquitto logs nothing on a clean start at log_type error: probe the port instead.
-  for (let i = 0; i < 100 && !(await canConnect(port)); i++) await new Promise((r) => setTimeout(r, 50));
-  return { url: `mqtt://127.0.0.1:${port}`, proc };
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const s = connect(port, '127.0.0.1', () => {
-      s.end();
-      done(true);
-    });
-    s.on('error', () => done(false));
-  });
 }
 
 /** Runs a command, resolving with stdout; rejects with stdout+stderr on a non-zero exit. */
