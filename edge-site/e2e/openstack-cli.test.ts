@@ -65,9 +65,11 @@ function workflow(label: string, useMosquitto: boolean) {
     }, 90_000);
 
     afterAll(async () => {
-      expect(await site?.stop()).toBe(0);
+      // Stop everything first, then judge the site's exit status: a failed check must not leak a broker.
+      const status = await site?.stop();
       await broker?.stop();
       if (dir) rmSync(dir, { recursive: true, force: true });
+      expect(status).toBe(0);
     });
 
     it('issues a token and lists the catalog', async () => {
