@@ -1,6 +1,6 @@
 /** `/v3/{project_id}/snapshots`: create, list (+ /detail), show, update, delete and the snapshot's metadata. */
 import { type Context, Hono } from 'hono';
-import { badRequest, notFound } from '../../../shared/errors.ts';
+import { badRequest } from '../../../shared/errors.ts';
 import type { VolumeContext } from '../../volume/context.ts';
 import { checkMetadata, parseBool, type SnapshotRow, volumeNotFound } from '../../volume/model.ts';
 import { snapshotView } from '../../volume/view.ts';
@@ -8,6 +8,7 @@ import { jsonBody } from '../body.ts';
 import type { AppEnv } from '../env.ts';
 import { requireRole } from '../policy.ts';
 import { allTenants, collectionUrl, member, optString, volumeBase } from './common.ts';
+import { mountMetadataRoutes } from './metadata.ts';
 import { listPage } from './query.ts';
 
 const listable = (s: SnapshotRow) => ({
@@ -80,55 +81,11 @@ export function snapshotRoutes(ctx: VolumeContext): Hono<AppEnv> {
   });
 
   // ------------------------------------------------------------------ metadata
-  const setMeta = async (c: Context<AppEnv>, replace: boolean) => {
-    const id = c.req.param('id') ?? '';
-    requireRole(c.var.auth, 'member', 'volume:update_snapshot_metadata');
-    const row = await ctx.snapshots.load(c.var.auth, id);
-    const body = await jsonBody(c);
-    const metadata = checkMetadata(
-      body && typeof body === 'object' ? (body as Record<string, unknown>).metadata : undefined,
-    );
-    const next = replace ? metadata : { ...row.metadata, ...metadata };
-    await ctx.snapshots.update(row, { metadata: next });
-    return c.json({ metadata: next });
-  };
-  app.get('/:id/metadata', async (c) =>
-    c.json({ metadata: (await ctx.snapshots.load(c.var.auth, c.req.param('id'))).metadata }),
-  );
-  app.post('/:id/metadata', (c) => setMeta(c, false));
-  app.put('/:id/metadata', (c) => setMeta(c, true));
-  app.get('/:id/metadata/:key', async (c) => {
-    const row = await ctx.snapshots.load(c.var.auth, c.req.param('id'));
-    const key = c.req.param('key');
-    const value = row.metadata[key];
-    if (value === undefined)
-      throw notFound('volume.metadata_not_found', `Snapshot ${row.id} has no metadata with key ${key}.`);
-    return c.json({ meta: { [key]: value } });
-  });
-  app.put('/:id/metadata/:key', async (c) => {
-    requireRole(c.var.auth, 'member', 'volume:update_snapshot_metadata');
-    const row = await ctx.snapshots.load(c.var.auth, c.req.param('id'));
-    const key = c.req.param('key');
-    const body = await jsonBody(c);
-    const meta = checkMetadata(
-      body && typeof body === 'object' ? (body as Record<string, unknown>).meta : undefined,
-      'meta',
-    );
-    if (Object.keys(meta).length !== 1 || meta[key] === undefined) {
-      throw badRequest('volume.invalid_metadata', 'Request body and URI mismatch');
-    }
-    await ctx.snapshots.update(row, { metadata: { ...row.metadata, ...meta } });
-    return c.json({ meta });
-  });
-  app.delete('/:id/metadata/:key', async (c) => {
-    requireRole(c.var.auth, 'member', 'volume:delete_snapshot_metadata');
-    const row = await ctx.snapshots.load(c.var.auth, c.req.param('id'));
-    const key = c.req.param('key');
-    if (row.metadata[key] === undefined)
-      throw notFound('volume.metadata_not_found', `Snapshot ${row.id} has no metadata with key ${key}.`);
-    const { [key]: _gone, ...rest } = row.metadata;
-    await ctx.snapshots.update(row, { metadata: rest });
-    return c.body(null, 200);
+  mountMetadataRoutes(app, {
+    noun: 'Snapshot',
+    kind: 'snapshot',
+    load: (auth, id) => ctx.snapshots.load(auth, id),
+    update: (row, patch) => ctx.snapshots.update(row, patch),
   });
   return app;
 }

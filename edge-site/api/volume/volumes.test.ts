@@ -51,6 +51,26 @@ describe('volume API', () => {
     expect((await app.request('/volume/v3/p1/volumes')).status).toBe(401);
   });
 
+  it('serves the metadata sub-resource of volumes: merge, replace, per key, mismatch and missing keys', async () => {
+    const { call, mod, other } = await setup();
+    const id = (await call('POST', '/volumes', { volume: { size: 1, metadata: { a: '1' } } })).body.volume.id as string;
+    await mod.settled();
+    expect((await call('POST', `/volumes/${id}/metadata`, { metadata: { b: '2' } })).body).toEqual({
+      metadata: { a: '1', b: '2' },
+    });
+    expect((await call('GET', `/volumes/${id}/metadata/b`)).body).toEqual({ meta: { b: '2' } });
+    expect((await call('PUT', `/volumes/${id}/metadata/b`, { meta: { b: '3' } })).body).toEqual({ meta: { b: '3' } });
+    expect((await call('PUT', `/volumes/${id}/metadata/b`, { meta: { c: '3' } })).status).toBe(400);
+    expect((await call('DELETE', `/volumes/${id}/metadata/a`)).status).toBe(200);
+    expect((await call('GET', `/volumes/${id}/metadata/a`)).status).toBe(404);
+    expect((await call('DELETE', `/volumes/${id}/metadata/a`)).status).toBe(404);
+    expect((await call('PUT', `/volumes/${id}/metadata`, { metadata: { z: '9' } })).body).toEqual({
+      metadata: { z: '9' },
+    });
+    expect((await call('GET', `/volumes/${id}/metadata`)).body).toEqual({ metadata: { z: '9' } });
+    expect((await call('GET', `/volumes/${id}/metadata`, undefined, other)).status).toBe(404);
+  });
+
   it('creates a volume (creating → available), shows, updates, filters, pages and deletes it', async () => {
     const { call, mod } = await setup();
     const created = await call('POST', '/volumes', { volume: { size: '1', name: 'a', metadata: { k: 'v' } } });

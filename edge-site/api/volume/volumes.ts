@@ -1,6 +1,6 @@
 /** `/v3/{project_id}/volumes`: create, list (+ /detail), show, update, delete and the volume's metadata. */
 import { type Context, Hono } from 'hono';
-import { badRequest, notFound } from '../../../shared/errors.ts';
+import { badRequest } from '../../../shared/errors.ts';
 import type { VolumeContext } from '../../volume/context.ts';
 import { checkMetadata, parseBool, type VolumeRow } from '../../volume/model.ts';
 import { volumeSummary, volumeView } from '../../volume/view.ts';
@@ -9,6 +9,7 @@ import { jsonBody } from '../body.ts';
 import type { AppEnv } from '../env.ts';
 import { requireRole } from '../policy.ts';
 import { allTenants, collectionUrl, listableVolume, member, optString, positiveInt, volumeBase } from './common.ts';
+import { mountMetadataRoutes } from './metadata.ts';
 import { listPage } from './query.ts';
 
 const FILTERS = ['name', 'status', 'availability_zone', 'bootable', 'project_id', 'volume_type'] as const;
@@ -103,56 +104,11 @@ export function volumeRoutes(ctx: VolumeContext): Hono<AppEnv> {
   });
 
   // ------------------------------------------------------------------ metadata
-  const setMeta = async (c: Context<AppEnv>, replace: boolean) => {
-    const id = c.req.param('id') ?? '';
-    requireRole(c.var.auth, 'member', 'volume:update_volume_metadata');
-    const row = await ctx.volumes.load(c.var.auth, id);
-    const body = await jsonBody(c);
-    const metadata = checkMetadata(
-      body && typeof body === 'object' ? (body as Record<string, unknown>).metadata : undefined,
-    );
-    const next = replace ? metadata : { ...row.metadata, ...metadata };
-    await ctx.volumes.update(row, { metadata: next });
-    return c.json({ metadata: next });
-  };
-  app.get('/:id/metadata', async (c) => {
-    const row = await ctx.volumes.load(c.var.auth, c.req.param('id'));
-    return c.json({ metadata: row.metadata });
-  });
-  app.post('/:id/metadata', (c) => setMeta(c, false));
-  app.put('/:id/metadata', (c) => setMeta(c, true));
-  app.get('/:id/metadata/:key', async (c) => {
-    const row = await ctx.volumes.load(c.var.auth, c.req.param('id'));
-    const key = c.req.param('key');
-    const value = row.metadata[key];
-    if (value === undefined)
-      throw notFound('volume.metadata_not_found', `Volume ${row.id} has no metadata with key ${key}.`);
-    return c.json({ meta: { [key]: value } });
-  });
-  app.put('/:id/metadata/:key', async (c) => {
-    requireRole(c.var.auth, 'member', 'volume:update_volume_metadata');
-    const row = await ctx.volumes.load(c.var.auth, c.req.param('id'));
-    const key = c.req.param('key');
-    const body = await jsonBody(c);
-    const meta = checkMetadata(
-      body && typeof body === 'object' ? (body as Record<string, unknown>).meta : undefined,
-      'meta',
-    );
-    if (Object.keys(meta).length !== 1 || meta[key] === undefined) {
-      throw badRequest('volume.invalid_metadata', 'Request body and URI mismatch');
-    }
-    await ctx.volumes.update(row, { metadata: { ...row.metadata, ...meta } });
-    return c.json({ meta });
-  });
-  app.delete('/:id/metadata/:key', async (c) => {
-    requireRole(c.var.auth, 'member', 'volume:delete_volume_metadata');
-    const row = await ctx.volumes.load(c.var.auth, c.req.param('id'));
-    const key = c.req.param('key');
-    if (row.metadata[key] === undefined)
-      throw notFound('volume.metadata_not_found', `Volume ${row.id} has no metadata with key ${key}.`);
-    const { [key]: _gone, ...rest } = row.metadata;
-    await ctx.volumes.update(row, { metadata: rest });
-    return c.body(null, 200);
+  mountMetadataRoutes(app, {
+    noun: 'Volume',
+    kind: 'volume',
+    load: (auth, id) => ctx.volumes.load(auth, id),
+    update: (row, patch) => ctx.volumes.update(row, patch),
   });
   return app;
 }
