@@ -5,6 +5,7 @@ import { serviceTag } from '../../edge-site/api/middleware/service.ts';
 import { requireRole } from '../../edge-site/api/policy.ts';
 import { conflictRoutes } from './conflicts.ts';
 import type { FederationApiDeps } from './deps.ts';
+import { resourceRoutes } from './resources.ts';
 import { siteRoutes } from './sites.ts';
 import { statusRoutes } from './status.ts';
 
@@ -25,5 +26,6 @@ export function federationRoutes(d: FederationApiDeps): Hono<AppEnv> {
   app.route('/status', statusRoutes(d));
   app.route('/sites', siteRoutes(d));
   app.route('/conflicts', conflictRoutes(d));
+  app.route('/resources', resourceRoutes(d));
   return app;
 }

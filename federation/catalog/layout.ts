@@ -44,12 +44,14 @@ const BUCKETS: Record<CollectionName, number> = {
   endpoint_group_projects: 1,
   oauth_consumers: 1,
   domain_configs: 1,
+  quota_grants: 16,
 };
 
 /** The site that owns a record, or {@link SHARED_OWNER}. */
 export function ownerOf<C extends CollectionName>(collection: C, record: CatalogCollections[C]): string {
   if (collection === 'resource_index') return (record as CatalogCollections['resource_index']).site_id;
   if (collection === 'signing_keys') return (record as CatalogCollections['signing_keys']).site_id;
+  if (collection === 'quota_grants') return (record as CatalogCollections['quota_grants']).site_id;
   if (collection === 'sites') return record.id;
   return SHARED_OWNER;
 }

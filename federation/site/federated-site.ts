@@ -3,6 +3,8 @@ import { systemClock } from '../../shared/ports/clock.ts';
 import { silentLogger } from '../../shared/ports/logger.ts';
 import type { Transport } from '../../shared/ports/transport.ts';
 import { federationRoutes } from '../api/index.ts';
+import { INDEX_TYPES, scanResources } from '../index/sources.ts';
+import { type IndexWriter, startIndexWriter } from '../index/writer.ts';
 import type { ReplicatedCatalog } from '../store/replicated-catalog.ts';
 import { siteCatalog } from '../store/site-catalog.ts';
 import { type CatalogSync, startCatalogSync } from '../sync/catalog-sync.ts';
@@ -20,6 +22,8 @@ export interface FederatedSite extends EdgeSite {
   readonly sync: CatalogSync;
   readonly membership: Membership;
   readonly transport: Transport;
+  /** Writes this site's entries of the global resource index (federation/index). */
+  readonly index: IndexWriter;
 }
 
 /**
@@ -31,7 +35,7 @@ export async function createFederatedSite(options: FederatedSiteOptions): Promis
   const { config, transport } = options;
   const clock = options.clock ?? systemClock;
   const log = (options.log ?? silentLogger).child({ site: config.site });
-  let parts: { store: ReplicatedCatalog; sync: CatalogSync; membership: Membership } | undefined;
+  let parts: { store: ReplicatedCatalog; sync: CatalogSync; membership: Membership; index: IndexWriter } | undefined;
   const site = await createEdgeSite({
     ...options,
     clock,
@@ -60,12 +64,21 @@ export async function createFederatedSite(options: FederatedSiteOptions): Promis
         heartbeatMs: config.federation.heartbeatSeconds * 1000,
       });
       await membership.heartbeat();
-      parts = { store, sync, membership };
+      const index = startIndexWriter({
+        siteId: config.site,
+        catalog: store,
+        scan: () => scanResources(deps.db.client),
+        types: INDEX_TYPES,
+        clock,
+        log: log.child({ component: 'resource-index' }),
+      });
+      parts = { store, sync, membership, index };
       return {
         app: federationRoutes({ siteId: config.site, tokens: identity.tokens, clock, store, sync, membership }),
         headers: () => honestStateHeaders(membership.health()),
         started: (url) => membership.setUrl(url),
         async stop() {
+          await index.stop();
           membership.stop();
           sync.stop();
           await transport.close();

@@ -176,9 +176,9 @@ class ReplicatedCatalogStore implements ReplicatedCatalog {
     this.#shards.free();
   }
 
-  /** Each site writes only its own resource-index entries and its own membership record. */
+  /** Each site writes only its own resource-index entries, quota grants and membership record. */
   #checkOwner(w: CatalogWrite): void {
-    if (w.collection !== 'resource_index' && w.collection !== 'sites') return;
+    if (w.collection !== 'resource_index' && w.collection !== 'sites' && w.collection !== 'quota_grants') return;
     const record = w.op === 'put' ? w.record : this.#mem.get(w.collection, w.id);
     if (!record) return;
     const owner = w.collection === 'sites' ? record.id : (record as CatalogCollections['resource_index']).site_id;

@@ -17,6 +17,12 @@ export interface ResourceIndexEntry {
   type: string;
   site_id: string;
   project_id: string | null;
+  /** The resource's name at its home site (additive, federation/index). */
+  name?: string | null;
+  /** Its status at its home site (Nova vm_state, Cinder/Neutron status). */
+  status?: string | null;
+  /** When the home site last saw it change, on the home site's clock (ms). */
+  updated_at?: number | null;
 }
 
 /** Id is `${project_id}:${resource}`. */
@@ -26,4 +32,26 @@ export interface QuotaLimit {
   resource: string;
   /** -1 is unlimited. */
   limit: number;
+  /**
+   * Escrow split of `limit` (federation/quota): site id -> initial share, and the split's version. Grants of another
+   * version are void. Absent on records written before escrow (then the limit is split when first needed).
+   */
+  shares?: Record<string, number>;
+  version?: string;
+  set_at?: number;
+  set_by?: string;
+}
+
+/**
+ * Quota escrow transfers given away by one site (id `${site_id}:${project_id}:${resource}`): cumulative amounts per
+ * receiving site, for the split `version`. Written only by `site_id` (the giver), so counters only grow.
+ */
+export interface QuotaGrant {
+  id: string;
+  site_id: string;
+  project_id: string;
+  resource: string;
+  version: string;
+  /** Receiving site id -> total amount given to it under `version`. */
+  given: Record<string, number>;
 }

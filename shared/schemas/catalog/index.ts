@@ -3,7 +3,7 @@
  * The map below is the contract between the APIs and whatever backs the catalog (SQLite today, Automerge later).
  */
 import type { Flavor, FlavorAccess, Keypair } from './compute.ts';
-import type { QuotaLimit, ResourceIndexEntry, Site } from './federation.ts';
+import type { QuotaGrant, QuotaLimit, ResourceIndexEntry, Site } from './federation.ts';
 import type {
   Credential,
   Domain,
@@ -61,6 +61,7 @@ export interface CatalogCollections {
   endpoint_group_projects: EndpointGroupProject;
   oauth_consumers: OAuthConsumer;
   domain_configs: DomainConfig;
+  quota_grants: QuotaGrant;
 }
 
 export type CollectionName = keyof CatalogCollections;
@@ -94,4 +95,5 @@ export const COLLECTIONS = [
   'endpoint_group_projects',
   'oauth_consumers',
   'domain_configs',
+  'quota_grants',
 ] as const satisfies readonly CollectionName[];

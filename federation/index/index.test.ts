@@ -1,0 +1,95 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { FederatedSite } from '../site/federated-site.ts';
+import { adminToken, createSiteFederation, type SiteFederation } from '../site/testing.ts';
+import { indexDiff } from './writer.ts';
+
+async function call(site: FederatedSite, token: string, method: string, path: string, body?: unknown) {
+  const r = await site.app.request(path, {
+    method,
+    headers: { 'X-Auth-Token': token, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON bodies.
+  return { status: r.status, headers: r.headers, body: (text ? JSON.parse(text) : {}) as any };
+}
+
+describe('indexDiff', () => {
+  const r = (id: string, status = 'ACTIVE') => ({
+    id,
+    type: 'network',
+    project_id: 'p',
+    name: id,
+    status,
+    updated_at: 1,
+  });
+  it('puts new and changed entries, deletes vanished ones, leaves other sites and types alone', () => {
+    const current = [
+      { id: 'n1', type: 'network', site_id: 'a', project_id: 'p', name: 'n1', status: 'ACTIVE', updated_at: 1 },
+      { id: 'n2', type: 'network', site_id: 'a', project_id: 'p', name: 'n2', status: 'ACTIVE', updated_at: 1 },
+      { id: 'n3', type: 'network', site_id: 'a', project_id: 'p', name: 'n3', status: 'ACTIVE', updated_at: 1 },
+      { id: 'x', type: 'network', site_id: 'b', project_id: 'p', name: 'x', status: 'ACTIVE', updated_at: 1 },
+      { id: 'i', type: 'image', site_id: 'a', project_id: 'p' },
+    ];
+    const writes = indexDiff('a', ['network'], current, [r('n1'), r('n2', 'DOWN'), r('n4')]);
+    expect(writes.map((w) => `${w.op}:${w.op === 'put' ? w.record.id : w.id}`).sort()).toEqual([
+      'delete:n3',
+      'put:n2',
+      'put:n4',
+    ]);
+  });
+});
+
+describe('global resource index (3 sites, memory transport, manual clock)', () => {
+  let fed: SiteFederation | undefined;
+  afterEach(async () => {
+    await fed?.close();
+    fed = undefined;
+  });
+
+  it('shows a resource at every site with its home site, liveness and age; deletes follow', async () => {
+    fed = await createSiteFederation(['a', 'b', 'c']);
+    const a = fed.site('a');
+    const b = fed.site('b');
+    const token = await adminToken(a);
+    const n = await call(a, token, 'POST', '/network/v2.0/networks', { network: { name: 'net-a' } });
+    expect(n.status).toBe(201);
+    const id = n.body.network.id as string;
+    await a.index.flush();
+    await fed.settle();
+
+    const one = await call(b, token, 'GET', `/federation/v1/resources/${id}`);
+    expect(one.status).toBe(200);
+    expect(one.body.resource).toMatchObject({
+      id,
+      type: 'network',
+      site_id: 'a',
+      name: 'net-a',
+      status: 'ACTIVE',
+      site_reachable: true,
+      age_seconds: 0,
+    });
+    expect(one.body.resource.project_id).toEqual(expect.any(String));
+    expect(Date.parse(one.body.resource.last_contact)).toBeGreaterThan(0);
+    expect(Date.parse(one.body.resource.updated_at)).toBeGreaterThan(0);
+    const listed = await call(b, token, 'GET', '/federation/v1/resources?type=network&site_id=a&name=net-a');
+    expect(listed.body.resources.map((x: { id: string }) => x.id)).toEqual([id]);
+    expect((await call(b, token, 'GET', '/federation/v1/resources?type=server')).body.resources).toEqual([]);
+    expect((await call(b, token, 'GET', '/federation/v1/resources/nope')).status).toBe(404);
+    expect((await call(b, 'bad', 'GET', '/federation/v1/resources')).status).toBe(401);
+
+    // a unreachable: b still answers, with the last known state and its age.
+    fed.net.partition([['a'], ['b', 'c']]);
+    await fed.settle(30);
+    const stale = await call(b, token, 'GET', `/federation/v1/resources/${id}`);
+    expect(stale.body.resource).toMatchObject({ site_id: 'a', status: 'ACTIVE', site_reachable: false });
+    expect(stale.body.resource.age_seconds).toBeGreaterThanOrEqual(25);
+
+    fed.net.heal();
+    expect((await call(a, token, 'DELETE', `/network/v2.0/networks/${id}`)).status).toBe(204);
+    await a.index.flush();
+    await fed.settle();
+    expect((await call(b, token, 'GET', `/federation/v1/resources/${id}`)).status).toBe(404);
+    expect(a.index.stats().batches).toBeGreaterThanOrEqual(2);
+  });
+});

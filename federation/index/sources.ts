@@ -1,0 +1,63 @@
+/**
+ * What a site indexes: the resources it owns, read straight from its SQLite tables (one narrow query per type), so
+ * no module has to call the index on every lifecycle step. Ports and subnets stay out: they follow their network or
+ * server, and routing by id only needs the owner of the top-level resource.
+ */
+import type { Client } from '@libsql/client';
+
+/** A resource as the index records it. */
+export interface IndexedResource {
+  id: string;
+  type: string;
+  project_id: string | null;
+  name: string | null;
+  status: string | null;
+  updated_at: number | null;
+}
+
+/** One indexed type: its name and the query listing every live resource of it. */
+interface Source {
+  type: string;
+  sql: string;
+}
+
+/** Index types and their queries (columns: id, project_id, name, status, updated_at). */
+export const SOURCES: readonly Source[] = [
+  {
+    type: 'server',
+    sql: 'SELECT id, project_id, name, vm_state AS status, updated_at FROM compute_servers WHERE deleted_at IS NULL',
+  },
+  {
+    type: 'volume',
+    sql: "SELECT id, project_id, name, status, coalesce(updated_at, created_at) AS updated_at FROM vol_volumes WHERE status <> 'deleting'",
+  },
+  {
+    type: 'network',
+    sql: "SELECT id, project_id, name, CASE admin_state_up WHEN 1 THEN 'ACTIVE' ELSE 'DOWN' END AS status, updated_at FROM net_networks",
+  },
+];
+
+/** The types the index knows. */
+export const INDEX_TYPES: readonly string[] = SOURCES.map((s) => s.type);
+
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/** Every live resource this site owns, of every indexed type. */
+export async function scanResources(client: Client): Promise<IndexedResource[]> {
+  const out: IndexedResource[] = [];
+  for (const s of SOURCES) {
+    const rs = await client.execute(s.sql);
+    for (const row of rs.rows) {
+      out.push({
+        id: String(row.id),
+        type: s.type,
+        project_id: str(row.project_id),
+        name: str(row.name),
+        status: str(row.status),
+        updated_at: num(row.updated_at),
+      });
+    }
+  }
+  return out;
+}
