@@ -5,6 +5,7 @@ import { serviceTag } from '../../edge-site/api/middleware/service.ts';
 import { requireRole } from '../../edge-site/api/policy.ts';
 import { conflictRoutes } from './conflicts.ts';
 import type { FederationApiDeps } from './deps.ts';
+import { keyRoutes } from './keys.ts';
 import { resourceRoutes } from './resources.ts';
 import { siteRoutes } from './sites.ts';
 import { statusRoutes } from './status.ts';
@@ -18,6 +19,8 @@ export type { FederationApiDeps } from './deps.ts';
 export function federationRoutes(d: FederationApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(serviceTag('brume'));
+  // Public keys are public: verifiers (the global API) need them before they can check a token.
+  app.route('/keys', keyRoutes(d));
   app.use(requireAuth(d.tokens));
   app.use(async (c, next) => {
     requireRole(c.get('auth'), 'reader', 'federation:read');
