@@ -23,6 +23,9 @@ export async function execute(
       return { result: await driver.consoleLog(cmd.instanceId, cmd.lines), effect: null };
     case 'list':
       return { result: await driver.list(), effect: null };
+    case 'network_policy':
+      await driver.applyNetworkPolicy?.(cmd.policy);
+      return { result: null, effect: null };
     case 'inspect':
       return { result: await driver.inspect(cmd.instanceId), effect: null };
     case 'destroy':
@@ -52,5 +55,7 @@ export function asBrumeError(err: unknown): BrumeError {
 export function instanceKey(cmd: AgentCommand): string | null {
   if (cmd.op === 'spawn') return cmd.spec.id;
   if (cmd.op === 'list') return null;
+  // Policies replace each other: one at a time, in arrival order (instance ids are UUIDs, never this key).
+  if (cmd.op === 'network_policy') return 'network_policy';
   return cmd.instanceId;
 }

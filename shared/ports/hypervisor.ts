@@ -1,4 +1,5 @@
 import type { HostInventory, InstanceInfo, InstanceSpec } from '../schemas/agent-protocol.ts';
+import type { HostNetworkPolicy } from '../schemas/network-policy.ts';
 
 /**
  * A hypervisor as the site agent drives it (Nomad-narrow, not Nova-wide). Implementations: `fake` (memory, delays,
@@ -30,6 +31,11 @@ export interface HypervisorDriver {
   suspend(id: string): Promise<InstanceInfo>;
   resume(id: string): Promise<InstanceInfo>;
   destroy(id: string): Promise<void>;
+  /**
+   * Optional: enforces the security-group policy of the host's ports (drivers with a network data plane).
+   * Idempotent; a policy whose revision is not newer than the current one is ignored.
+   */
+  applyNetworkPolicy?(policy: HostNetworkPolicy): Promise<void>;
   /** The serial console log, last `lines` lines when given. */
   consoleLog(id: string, lines?: number): Promise<string>;
   /** Releases resources held by the driver itself (not the VMs). */

@@ -6,6 +6,7 @@
  * - `agents/<host>/reply`   agent -> site, QoS 1: {@link ReplyEnvelope}, one per request id (re-sent on duplicates).
  */
 import type { WireError } from '../errors.ts';
+import type { HostNetworkPolicy } from './network-policy.ts';
 
 /** Power state as Nova reports it (`OS-EXT-STS:power_state` numbers are derived from this). */
 export type PowerState = 'nostate' | 'running' | 'paused' | 'shutdown' | 'crashed' | 'suspended';
@@ -19,6 +20,10 @@ export interface InstancePort {
   ips: string[];
   gateway?: string | null;
   mtu?: number;
+  /** Security group ids (the host's {@link HostNetworkPolicy} holds their rules). Absent: none. */
+  securityGroups?: string[];
+  /** Neutron's port_security_enabled; false: no filtering, no anti-spoofing. Default true. */
+  portSecurity?: boolean;
 }
 
 /** Everything an agent needs to create a VM; the agent never calls back into the site's API for it. */
@@ -81,7 +86,9 @@ export type AgentCommand =
       op: 'stop' | 'start' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'destroy' | 'inspect';
       instanceId: string;
     }
-  | { op: 'list' };
+  | { op: 'list' }
+  /** Replaces the security-group policy of the host's ports (ignored unless newer). Result: null. */
+  | { op: 'network_policy'; policy: HostNetworkPolicy };
 
 export interface CommandEnvelope {
   v: 1;

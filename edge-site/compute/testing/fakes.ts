@@ -180,6 +180,7 @@ export function fakeFleet(hosts: HostState[]): FakeFleet {
       vms.set(c.spec.id, 'running');
       return { id: c.spec.id, powerState: 'running', observedAt: 0 } satisfies InstanceInfo;
     }
+    if (c.op === 'network_policy') return null;
     const id = c.instanceId;
     if (c.op === 'destroy') {
       vms.delete(id);
