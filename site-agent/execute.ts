@@ -7,7 +7,7 @@ export type Effect = { instance: InstanceInfo; deleted: false } | { instanceId: 
 
 /**
  * Runs one command on the driver. Results: `spawn`/`start`/`stop`/`reboot`/`pause`/`unpause`/`suspend`/`resume`/
- * `inspect` → InstanceInfo; `destroy` → null; `console` → the log text (string); `list` → InstanceInfo[].
+ * `inspect` → InstanceInfo; `destroy`/`detach_volume` → null; `attach_volume` → `{ device }`; `console` → the log text (string); `list` → InstanceInfo[].
  */
 export async function execute(
   driver: HypervisorDriver,
@@ -28,6 +28,11 @@ export async function execute(
       return { result: null, effect: null };
     case 'inspect':
       return { result: await driver.inspect(cmd.instanceId), effect: null };
+    case 'attach_volume':
+      return { result: { device: await driver.attachVolume(cmd.instanceId, cmd.volume) }, effect: null };
+    case 'detach_volume':
+      await driver.detachVolume(cmd.instanceId, cmd.volumeId, cmd.timeoutMs ? { timeoutMs: cmd.timeoutMs } : {});
+      return { result: null, effect: null };
     case 'destroy':
       await driver.destroy(cmd.instanceId);
       return { result: null, effect: { instanceId: cmd.instanceId, deleted: true } };

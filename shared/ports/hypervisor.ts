@@ -1,4 +1,4 @@
-import type { HostInventory, InstanceInfo, InstanceSpec } from '../schemas/agent-protocol.ts';
+import type { HostInventory, InstanceInfo, InstanceSpec, VolumeAttachSpec } from '../schemas/agent-protocol.ts';
 import type { HostNetworkPolicy } from '../schemas/network-policy.ts';
 
 /**
@@ -31,6 +31,18 @@ export interface HypervisorDriver {
   suspend(id: string): Promise<InstanceInfo>;
   resume(id: string): Promise<InstanceInfo>;
   destroy(id: string): Promise<void>;
+  /**
+   * Hot-plugs a volume's disk (cold-plugs it when the VM is not running: it appears at the next start) and returns
+   * the guest device name it should get (`/dev/vdc`; a prediction, as in Nova). Idempotent: attaching an attached
+   * volume returns its device. Survives an agent restart (`recover()` knows what is attached).
+   */
+  attachVolume(instanceId: string, volume: VolumeAttachSpec): Promise<string>;
+  /**
+   * Unplugs a volume: asks the guest to release the device and waits up to `timeoutMs` (default 30 s); throws
+   * `hypervisor.detach_timeout` (kind unavailable, retryable) when the guest does not let go, leaving it attached.
+   * Detaching a volume that is not attached succeeds.
+   */
+  detachVolume(instanceId: string, volumeId: string, opts?: { timeoutMs?: number }): Promise<void>;
   /**
    * Optional: enforces the security-group policy of the host's ports (drivers with a network data plane).
    * Idempotent; a policy whose revision is not newer than the current one is ignored.

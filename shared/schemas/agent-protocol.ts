@@ -57,6 +57,19 @@ export interface InstanceSpec {
   metadata?: Record<string, string>;
   availabilityZone?: string;
   configDrive?: boolean;
+  /** Boot from volume: the root disk is this volume's file (no image, no overlay); it outlives the VM. */
+  rootVolume?: VolumeAttachSpec | null;
+}
+
+/** A volume's disk as a hypervisor attaches it (`attach_volume`, or a boot volume). */
+export interface VolumeAttachSpec {
+  volumeId: string;
+  /** The file on the agent's host holding the volume's bytes. */
+  path: string;
+  format: 'raw' | 'qcow2';
+  /** Shown to the guest as the disk's serial (Nova: the volume id cut to 20 characters). Default that. */
+  serial?: string;
+  readOnly?: boolean;
 }
 
 /** What a driver knows about one VM. */
@@ -88,7 +101,10 @@ export type AgentCommand =
     }
   | { op: 'list' }
   /** Replaces the security-group policy of the host's ports (ignored unless newer). Result: null. */
-  | { op: 'network_policy'; policy: HostNetworkPolicy };
+  | { op: 'network_policy'; policy: HostNetworkPolicy }
+  /** Result: `{ device }` (the predicted guest device name). */
+  | { op: 'attach_volume'; instanceId: string; volume: VolumeAttachSpec }
+  | { op: 'detach_volume'; instanceId: string; volumeId: string; timeoutMs?: number };
 
 export interface CommandEnvelope {
   v: 1;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HypervisorDriver } from '../ports/hypervisor.ts';
-import type { InstanceSpec } from '../schemas/agent-protocol.ts';
+import type { InstanceSpec, VolumeAttachSpec } from '../schemas/agent-protocol.ts';
 
 /** Hooks a hypervisor driver provides to the contract suite. */
 export interface HypervisorHarness {
@@ -15,6 +15,13 @@ export interface HypervisorHarness {
   restart?(driver: HypervisorDriver): Promise<HypervisorDriver>;
   /** Arranges for spawning the returned spec to fail (bad image, injected fault). Omit to skip that test. */
   failingSpawn?(driver: HypervisorDriver, id: string): InstanceSpec;
+  /**
+   * Waits until the guest of a just spawned/started VM can take part in hot-plug (a real guest must have booted
+   * its OS to release an unplugged disk). Default: nothing to wait for.
+   */
+  guestReady?(driver: HypervisorDriver, id: string): Promise<void>;
+  /** A volume file this driver can attach (format, path on its host). Omit to skip the volume tests. */
+  volume?(driver: HypervisorDriver, volumeId: string): Promise<VolumeAttachSpec>;
   /** Releases what `open` created (VMs, files); runs after every test. */
   cleanup?(driver: HypervisorDriver): Promise<void>;
 }
@@ -167,6 +174,53 @@ export function runHypervisorContract(name: string, harness: HypervisorHarness):
       const last = await d.consoleLog(ID, 1);
       expect(last.split('\n')).toHaveLength(1);
       expect(all.endsWith(last)).toBe(true);
+    });
+
+    const VOL = '0190d7a0-0000-7000-8000-0000000000b1';
+    const VOL2 = '0190d7a0-0000-7000-8000-0000000000b2';
+
+    it('attaches and detaches volumes idempotently', async (ctx) => {
+      const volume = harness.volume;
+      if (!volume) return ctx.skip();
+      const d = await driver();
+      await spawn(d, ID);
+      await harness.guestReady?.(d, ID);
+      const first = await d.attachVolume(ID, await volume(d, VOL));
+      expect(first).toMatch(/^\/dev\/vd[c-z]$/);
+      expect(await d.attachVolume(ID, await volume(d, VOL))).toBe(first);
+      const second = await d.attachVolume(ID, await volume(d, VOL2));
+      expect(second).not.toBe(first);
+      await d.detachVolume(ID, VOL);
+      await d.detachVolume(ID, VOL);
+      // The freed name is reused (the guest reuses the lowest free index).
+      expect(await d.attachVolume(ID, await volume(d, VOL))).toBe(first);
+      expect(await code(d.attachVolume(ID2, await volume(d, VOL)))).toBe('hypervisor.instance_not_found');
+      expect(await code(d.detachVolume(ID2, VOL))).toBe('hypervisor.instance_not_found');
+      // A stopped VM takes volumes too (they appear when it starts); the running state is unchanged.
+      await d.stop(ID);
+      await d.detachVolume(ID, VOL2);
+      expect(await d.attachVolume(ID, await volume(d, VOL2))).toBe(second);
+      expect((await d.start(ID)).powerState).toBe('running');
+      await harness.guestReady?.(d, ID);
+      await d.detachVolume(ID, VOL2);
+      await d.destroy(ID);
+    });
+
+    it('remembers attached volumes across an agent restart', async (ctx) => {
+      const restart = harness.restart;
+      const volume = harness.volume;
+      if (!restart || !volume) return ctx.skip();
+      const d = await driver();
+      await spawn(d, ID);
+      await harness.guestReady?.(d, ID);
+      const device = await d.attachVolume(ID, await volume(d, VOL));
+      const again = await restart(d);
+      open = open.filter((x) => x !== d);
+      open.push(again);
+      await again.recover();
+      expect(await again.attachVolume(ID, await volume(again, VOL))).toBe(device);
+      await again.detachVolume(ID, VOL);
+      expect(await again.attachVolume(ID, await volume(again, VOL2))).toBe(device);
     });
 
     it('recovers running VMs after an agent restart', async (ctx) => {

@@ -44,6 +44,7 @@ runHypervisorContract('fake', {
     (d as FakeDriver).failSpawnOf(id);
     return spec(id);
   },
+  volume: async (_d, volumeId) => ({ volumeId, path: `/fake/volume-${volumeId}`, format: 'raw' }),
 });
 
 describe('fake driver controls', () => {

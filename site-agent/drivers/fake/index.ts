@@ -4,6 +4,7 @@ import { BrumeError, conflict, notFound } from '../../../shared/errors.ts';
 import type { Clock } from '../../../shared/ports/clock.ts';
 import type { HypervisorDriver } from '../../../shared/ports/hypervisor.ts';
 import type { HostInventory, InstanceInfo, InstanceSpec, PowerState } from '../../../shared/schemas/agent-protocol.ts';
+import { nextVolumeDevice, volumeSerial } from '../volume-devices.ts';
 import { bootLog } from './console-log.ts';
 import { mulberry32 } from './prng.ts';
 
@@ -44,6 +45,8 @@ interface FakeVm {
   powerState: PowerState;
   log: string[];
   boots: number;
+  /** Attached volumes by id (absent in state files written before volumes existed). */
+  volumes?: Record<string, { device: string; serial: string; path: string }>;
 }
 
 const missing = (id: string) => notFound('hypervisor.instance_not_found', `Instance ${id} could not be found.`);
@@ -197,6 +200,28 @@ export function createFakeDriver(options: FakeDriverOptions): FakeDriver {
       await delay(options.actionDelayMs);
       injected('destroy');
       vms.delete(id);
+      persist();
+    },
+    async attachVolume(id, volume) {
+      const vm = get(id);
+      vm.volumes ??= {};
+      const known = vm.volumes[volume.volumeId];
+      if (known) return known.device;
+      await delay(options.actionDelayMs);
+      const device = nextVolumeDevice(Object.values(vm.volumes).map((v) => v.device));
+      const serial = volumeSerial(volume);
+      vm.volumes[volume.volumeId] = { device, serial, path: volume.path };
+      if (vm.powerState === 'running') vm.log.push(`BRUME-DISK-ATTACHED ${device.slice(5)} serial=${serial}`);
+      persist();
+      return device;
+    },
+    async detachVolume(id, volumeId) {
+      const vm = get(id);
+      const known = vm.volumes?.[volumeId];
+      if (!known || !vm.volumes) return;
+      await delay(options.actionDelayMs);
+      delete vm.volumes[volumeId];
+      if (vm.powerState === 'running') vm.log.push(`BRUME-DISK-DETACHED ${known.device.slice(5)}`);
       persist();
     },
     async consoleLog(id, lines) {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { InstancePort } from '../../../shared/schemas/agent-protocol.ts';
+import { nicArgs } from './nic.ts';
 
 /** Direct kernel boot (Nova's `kernel_id`/`ramdisk_id`): QEMU loads the kernel itself, no bootloader. */
 export interface DirectBoot {
@@ -14,6 +15,8 @@ export interface NicPlan {
   /** `10.0.0.0/24` and the gateway address slirp answers as; absent when the port has no usable IPv4 subnet. */
   net?: string;
   host?: string;
+  /** The data plane's tap (site-agent/network): the NIC is a real one on the network's bridge (nic.ts). */
+  tap?: string;
 }
 
 /** Everything needed to (re)launch one VM; stored as instance.json so `start` and `recover` need no spec. */
@@ -24,12 +27,15 @@ export interface LaunchPlan {
   memoryMiB: number;
   vcpus: number;
   rootDisk: string;
-  rootFormat: 'qcow2';
+  /** `raw` only for a boot volume (the volume's own file); overlays are qcow2. */
+  rootFormat: 'qcow2' | 'raw';
   /** A bootable ISO image (Glance disk_format `iso`), attached as a CD-ROM and booted first. */
   cdrom?: string;
   configDrive: string;
   directBoot?: DirectBoot;
   nics: NicPlan[];
+  /** The network namespace QEMU runs in (the data plane's, when the NICs are taps). */
+  netns?: string;
 }
 
 /** Files inside an instance folder. */
@@ -111,9 +117,7 @@ export function qemuArgs(plan: LaunchPlan): string[] {
   );
   args.push('-device', 'virtio-blk-pci,drive=config');
   plan.nics.forEach((nic, i) => {
-    const net = nic.net ? `,net=${nic.net}${nic.host ? `,host=${nic.host}` : ''}` : '';
-    args.push('-netdev', `user,id=net${i},restrict=on${net}`);
-    args.push('-device', `virtio-net-pci,netdev=net${i},mac=${nic.mac}`);
+    args.push(...nicArgs(nic, i));
   });
   return args;
 }

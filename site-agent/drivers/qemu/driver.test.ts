@@ -3,7 +3,7 @@
  * site-agent/guest/build.sh. Skips, saying why, when QEMU is absent or the guest cannot be built.
  * Keeps to one or two VMs at a time; every QEMU started is killed by pid in afterAll.
  */
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -148,6 +148,7 @@ describe.skipIf(skipReason !== undefined)(`qemu driver with the tiny guest ${ski
 
 if (skipReason === undefined) {
   const g = guest as TestGuest;
+  const readyCalls = new Map<string, number>();
   runHypervisorContract('qemu (TCG or KVM)', {
     async open() {
       return open(g, join(root, `host${hosts++}`));
@@ -163,6 +164,21 @@ if (skipReason === undefined) {
       spec(g, id, {
         image: { id: 'missing', diskFormat: 'raw', size: null, hash: null, url: 'file:///nonexistent/brume' },
       }),
+    async guestReady(d, id) {
+      // The nth call for a VM waits for its nth boot (the console log is appended across boots).
+      const key = `${dataDirs.get(d)}:${id}`;
+      const boots = (readyCalls.get(key) ?? 0) + 1;
+      readyCalls.set(key, boots);
+      await waitForConsole(d, id, 'BRUME-GUEST-BOOTED', boots);
+    },
+    async volume(d, volumeId) {
+      const dir = join(dataDirs.get(d) ?? root, 'volumes');
+      await mkdir(dir, { recursive: true });
+      const path = join(dir, `volume-${volumeId}`);
+      await writeFile(path, '', { flag: 'a' });
+      await truncate(path, 1024 * 1024);
+      return { volumeId, path, format: 'raw' };
+    },
     async cleanup(d) {
       for (const vm of await d.list()) await d.destroy(vm.id);
       const dataDir = dataDirs.get(d);

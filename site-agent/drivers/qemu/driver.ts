@@ -11,6 +11,7 @@ import { type AccelMode, chooseAccel, hostInventory, probeHostVirt } from './hos
 import type { ImageCache } from './image-cache.ts';
 import { isOurProcess, readPid, run, signal } from './process.ts';
 import { QmpClient } from './qmp.ts';
+import { attachVolume, detachVolume, rootVolumeDisk, type VolumeVm, volumeLaunchArgs } from './volumes.ts';
 
 /** Options of {@link createQemuDriver}. */
 export interface QemuDriverOptions {
@@ -186,11 +187,15 @@ export function createQemuDriver(options: QemuDriverOptions): HypervisorDriver {
   async function launch(plan: LaunchPlan): Promise<void> {
     const files = instanceFiles(plan.dir);
     await Promise.all([files.pid, files.qmp, files.state].map((f) => rm(f, { force: true })));
-    await run(qemu, qemuArgs(plan));
+    await run(qemu, [...qemuArgs(plan), ...(await volumeLaunchArgs(plan.dir))]);
     log.info({ instance: plan.name }, 'qemu started');
   }
 
-  async function createRootDisk(spec: InstanceSpec, dir: string): Promise<Pick<LaunchPlan, 'rootDisk' | 'cdrom'>> {
+  async function createRootDisk(
+    spec: InstanceSpec,
+    dir: string,
+  ): Promise<Pick<LaunchPlan, 'rootDisk' | 'cdrom'> & Partial<Pick<LaunchPlan, 'rootFormat'>>> {
+    if (spec.rootVolume) return rootVolumeDisk(spec.rootVolume);
     const rootDisk = instanceFiles(dir).root;
     const wanted = Math.max(spec.diskGiB, 1) * 1024 ** 3;
     if (!spec.image) {
@@ -266,6 +271,14 @@ export function createQemuDriver(options: QemuDriverOptions): HypervisorDriver {
       const plan = await planOf(id);
       return fn(plan, await observe(plan));
     });
+
+  const volumeVm = (plan: LaunchPlan, state: PowerState): VolumeVm => ({
+    dir: plan.dir,
+    live: state !== 'shutdown',
+    qmp: (fn) => withQmp(plan, fn),
+    clock,
+    log: log.child({ instance: plan.name }),
+  });
 
   /** Every known VM; one destroyed while listing is left out rather than failing the list. */
   const list = async () => {
@@ -393,6 +406,11 @@ export function createQemuDriver(options: QemuDriverOptions): HypervisorDriver {
         plans.delete(id);
         log.info({ instance: plan.name }, 'destroyed');
       }),
+
+    attachVolume: (id, volume) => withVm(id, (plan, state) => attachVolume(volumeVm(plan, state), volume)),
+
+    detachVolume: (id, volumeId, opts) =>
+      withVm(id, (plan, state) => detachVolume(volumeVm(plan, state), volumeId, opts?.timeoutMs ?? 30_000)),
 
     consoleLog: (id, lines) =>
       serialized(id, async () => {

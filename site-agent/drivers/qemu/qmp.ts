@@ -94,9 +94,13 @@ export class QmpClient {
     });
   }
 
-  /** Resolves with the first event named `name` received since connecting (or later), or `null` on timeout/close. */
-  waitEvent(name: string, timeoutMs: number): Promise<QmpEvent | null> {
-    const seen = this.#events.find((e) => e.event === name);
+  /**
+   * Resolves with the first event named `name` (and accepted by `match`, when given) received since connecting (or
+   * later), or `null` on timeout/close.
+   */
+  waitEvent(name: string, timeoutMs: number, match?: (event: QmpEvent) => boolean): Promise<QmpEvent | null> {
+    const wanted = (e: QmpEvent) => e.event === name && (match === undefined || match(e));
+    const seen = this.#events.find(wanted);
     if (seen) return Promise.resolve(seen);
     if (this.#closed) return Promise.resolve(null);
     return new Promise((resolve) => {
@@ -107,7 +111,7 @@ export class QmpClient {
         resolve(event);
       };
       const waiter = (event: QmpEvent) => {
-        if (event.event === name) done(event);
+        if (wanted(event)) done(event);
       };
       const onClose = () => done(null);
       const timer = setTimeout(() => done(null), timeoutMs);
