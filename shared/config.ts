@@ -91,6 +91,11 @@ export const siteConfigSchema = z.object({
       heartbeatSeconds: z.number().positive().default(15),
       /** Anti-entropy period of catalog sync. */
       syncIntervalMs: z.number().int().positive().default(1000),
+      /**
+       * Shared secret a site proves it holds when it first contacts peers that do not know its key yet (see
+       * federation/README.md, "Trust"). Unset: a new site's key is trusted on first use.
+       */
+      joinSecret: z.string().min(16).optional(),
     })
     .default({
       enabled: false,

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { createEdgeSite, type EdgeSite, type EdgeSiteOptions } from '../../edge-site/create-edge-site.ts';
 import { systemClock } from '../../shared/ports/clock.ts';
 import { silentLogger } from '../../shared/ports/logger.ts';
@@ -7,13 +8,30 @@ import { INDEX_TYPES, scanResources } from '../index/sources.ts';
 import { type IndexWriter, startIndexWriter } from '../index/writer.ts';
 import type { ReplicatedCatalog } from '../store/replicated-catalog.ts';
 import { siteCatalog } from '../store/site-catalog.ts';
+import { type AuthenticatedTransport, authenticateTransport } from '../sync/authenticated-transport.ts';
 import { type CatalogSync, startCatalogSync } from '../sync/catalog-sync.ts';
+import { generateSiteKey, loadOrCreateSiteKey, type SiteKey, siteKeyFromProtobuf } from '../sync/site-key.ts';
+import { catalogKeyLookup, publishSiteKey } from '../sync/site-keys.ts';
 import { honestStateHeaders } from './headers.ts';
 import { type Membership, startMembership } from './membership.ts';
 
 /** Options of {@link createFederatedSite}: an edge site's, plus the transport to its peers (owned: closed at stop). */
 export interface FederatedSiteOptions extends Omit<EdgeSiteOptions, 'catalog' | 'federation'> {
   transport: Transport;
+  /**
+   * The key signing this site's messages to peers. Default: a libp2p transport's own key, else
+   * `<dataDir>/federation/peer.key` (created on first use), or a fresh key when the database is in memory.
+   */
+  siteKey?: SiteKey;
+}
+
+/** The key of {@link FederatedSiteOptions.siteKey}. */
+function siteKeyFor(options: FederatedSiteOptions): SiteKey {
+  if (options.siteKey) return options.siteKey;
+  const own = (options.transport as Partial<{ identityKey(): Uint8Array }>).identityKey;
+  if (own) return siteKeyFromProtobuf(own.call(options.transport));
+  if (options.dbPath === ':memory:') return generateSiteKey();
+  return loadOrCreateSiteKey(join(options.config.dataDir, 'federation', 'peer.key'));
 }
 
 /** An edge site whose catalog is replicated with its peers. */
@@ -22,6 +40,8 @@ export interface FederatedSite extends EdgeSite {
   readonly sync: CatalogSync;
   readonly membership: Membership;
   readonly transport: Transport;
+  /** The signed view of `transport` that sync and membership use (verification counters). */
+  readonly auth: AuthenticatedTransport;
   /** Writes this site's entries of the global resource index (federation/index). */
   readonly index: IndexWriter;
 }
@@ -35,6 +55,8 @@ export async function createFederatedSite(options: FederatedSiteOptions): Promis
   const { config, transport } = options;
   const clock = options.clock ?? systemClock;
   const log = (options.log ?? silentLogger).child({ site: config.site });
+  const key = siteKeyFor(options);
+  let auth: AuthenticatedTransport | undefined;
   let parts: { store: ReplicatedCatalog; sync: CatalogSync; membership: Membership; index: IndexWriter } | undefined;
   const site = await createEdgeSite({
     ...options,
@@ -42,16 +64,26 @@ export async function createFederatedSite(options: FederatedSiteOptions): Promis
     catalog: siteCatalog({ siteId: config.site, clock, log }),
     federation: async ({ deps, identity }) => {
       const store = deps.catalog as ReplicatedCatalog;
+      await publishSiteKey(store, config.site, key.publicKey, clock.now());
+      auth = authenticateTransport({
+        inner: transport,
+        key,
+        clock,
+        log: log.child({ component: 'federation-auth' }),
+        knownKey: catalogKeyLookup(store),
+        ...(config.federation.joinSecret ? { joinSecret: config.federation.joinSecret } : {}),
+        metrics: deps.metrics,
+      });
       const sync = startCatalogSync({
         replica: store.replica,
-        transport,
+        transport: auth,
         clock,
         log: log.child({ component: 'catalog-sync' }),
         intervalMs: config.federation.syncIntervalMs,
       });
       const membership = startMembership({
         catalog: store,
-        transport,
+        transport: auth,
         clock,
         log: log.child({ component: 'membership' }),
         self: {
@@ -81,11 +113,11 @@ export async function createFederatedSite(options: FederatedSiteOptions): Promis
           await index.stop();
           membership.stop();
           sync.stop();
-          await transport.close();
+          await auth?.close();
         },
       };
     },
   });
-  if (!parts) throw new Error('federation hook did not run');
-  return Object.assign(site, { ...parts, transport });
+  if (!parts || !auth) throw new Error('federation hook did not run');
+  return Object.assign(site, { ...parts, transport, auth });
 }

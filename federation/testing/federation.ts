@@ -9,7 +9,10 @@ import type { CollectionName } from '../../shared/schemas/catalog/index.ts';
 import { COLLECTIONS } from '../../shared/schemas/catalog/index.ts';
 import { type MemoryPersistence, memoryPersistence } from '../store/memory-persistence.ts';
 import { createReplicatedCatalog, type ReplicatedCatalog } from '../store/replicated-catalog.ts';
+import { type AuthenticatedTransport, authenticateTransport } from '../sync/authenticated-transport.ts';
 import { type CatalogSync, startCatalogSync } from '../sync/catalog-sync.ts';
+import { generateSiteKey, type SiteKey } from '../sync/site-key.ts';
+import { catalogKeyLookup, publishSiteKey } from '../sync/site-keys.ts';
 import { createMemoryNetwork, type MemoryNetwork, type MemoryNetworkOptions } from '../transports/memory.ts';
 
 /** One site of a {@link TestFederation}. */
@@ -18,6 +21,8 @@ export interface TestSite {
   store: ReplicatedCatalog;
   sync: CatalogSync;
   persistence: MemoryPersistence;
+  /** The signed view of the site's endpoint, when the federation was created with `auth`. */
+  auth?: AuthenticatedTransport;
 }
 
 /** N sites on a memory network. */
@@ -38,6 +43,11 @@ export interface TestFederation {
 export interface TestFederationOptions {
   network?: Omit<MemoryNetworkOptions, 'clock'>;
   intervalMs?: number;
+  /**
+   * Signed site-to-site messages (federation/sync/authenticated-transport.ts), as federated sites use: each site's
+   * key is published in its catalog and kept across restarts. Off by default.
+   */
+  auth?: { joinSecret?: string };
 }
 
 /** Starts a federation of sites named `ids`. */
@@ -49,10 +59,30 @@ export async function createTestFederation(
   const net = createMemoryNetwork({ ...options.network, clock });
   const sites = new Map<string, TestSite>();
   const interval = options.intervalMs ?? 1000;
+  const keys = new Map<string, SiteKey>();
 
   const start = async (id: string, persistence: MemoryPersistence) => {
     const store = await createReplicatedCatalog({ siteId: id, persistence, clock, log: silentLogger });
-    const transport = net.endpoint(id);
+    const endpoint = net.endpoint(id);
+    let auth: AuthenticatedTransport | undefined;
+    if (options.auth) {
+      let key = keys.get(id);
+      if (!key) {
+        key = generateSiteKey();
+        keys.set(id, key);
+      }
+      await publishSiteKey(store, id, key.publicKey, clock.now());
+      const { joinSecret } = options.auth;
+      auth = authenticateTransport({
+        inner: endpoint,
+        key,
+        clock,
+        log: silentLogger,
+        knownKey: catalogKeyLookup(store),
+        ...(joinSecret ? { joinSecret } : {}),
+      });
+    }
+    const transport = auth ?? endpoint;
     const sync = startCatalogSync({
       replica: store.replica,
       transport,
@@ -60,7 +90,7 @@ export async function createTestFederation(
       log: silentLogger,
       intervalMs: interval,
     });
-    const site = { id, store, sync, persistence, transport };
+    const site = { id, store, sync, persistence, transport, ...(auth ? { auth } : {}) };
     sites.set(id, site);
     return site;
   };

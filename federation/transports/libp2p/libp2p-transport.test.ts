@@ -138,3 +138,23 @@ describe('libp2p transport', () => {
     await expectCatalogsConverge(nodes);
   });
 });
+
+describe('libp2p transport peer binding', () => {
+  it('refuses a peer claiming a site id whose key is another one, and accepts the genuine key', async () => {
+    const a = await node('a');
+    const genuineKey = (await node('unused')).identityKey();
+    const genuinePublic = genuineKey.slice(36, 68); // raw Ed25519 public key in the protobuf
+    a.setPeerAuthorizer((site, key) => site !== 'b' || key.every((v, i) => v === genuinePublic[i]));
+    const impostor = await node('b', { bootstrap: [first(a)] }); // a fresh key claiming b
+    const c = await node('c', { bootstrap: [first(a)] }); // a third site, unaffected
+    await waitFor(() => a.peers().includes('c') && c.peers().includes('a'), 'c up');
+    expect(a.peers()).not.toContain('b');
+    await impostor.close();
+    const real = await node('b', { bootstrap: [first(a)], privateKey: genuineKey });
+    await waitFor(() => a.peers().includes('b') && real.peers().includes('a'), 'genuine b up');
+    const got: TransportMessage[] = [];
+    real.onMessage((m) => got.push(m));
+    await a.send('b', new Uint8Array([7]));
+    await waitFor(() => got.length === 1, 'message to the genuine b');
+  });
+});

@@ -40,7 +40,7 @@ import {
   type PeerInfo,
   parseJson,
 } from './frames.ts';
-import { peerKeyFromBytes } from './peer-key.ts';
+import { generatePeerKey, peerKeyFromBytes } from './peer-key.ts';
 
 /** The direct-message stream protocol. */
 export const SYNC_PROTOCOL = '/brume/sync/1.0.0';
@@ -79,6 +79,13 @@ export interface Libp2pTransport extends StatsTransport {
    * partition would; `[]` heals (the redial loops reconnect).
    */
   setBlocked(sites: readonly string[]): Promise<void>;
+  /** This node's private key (libp2p protobuf bytes): the site's federation signing key is the same key. */
+  identityKey(): Uint8Array;
+  /**
+   * Installs the check of a peer's claimed site id against its noise-authenticated Ed25519 public key: a HELLO or
+   * ACK whose site the check refuses is rejected and the stream reset (authenticated-transport.ts installs it).
+   */
+  setPeerAuthorizer(fn: (site: string, publicKey: Uint8Array) => boolean): void;
 }
 
 interface Outbound {
@@ -115,8 +122,16 @@ export async function createLibp2pTransport(options: Libp2pTransportOptions): Pr
     const site = siteOfPeer.get(peerId);
     return site !== undefined && blocked.has(site);
   };
+  const keyBytes = options.privateKey ?? (await generatePeerKey());
+  let authorizePeer: (site: string, publicKey: Uint8Array) => boolean = () => true;
+  const authorized = (site: string, peerId: string): boolean => {
+    const raw = peerIdFromString(peerId).publicKey?.raw;
+    const ok = raw !== undefined && authorizePeer(site, raw);
+    if (!ok) log.warn({ peer: site, peerId }, 'libp2p transport: peer key is not the site key; refused');
+    return ok;
+  };
   const node = await createLibp2p({
-    ...(options.privateKey ? { privateKey: peerKeyFromBytes(options.privateKey) } : {}),
+    privateKey: peerKeyFromBytes(keyBytes),
     addresses: { listen: [options.listen ?? '/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
@@ -296,7 +311,7 @@ export async function createLibp2pTransport(options: Libp2pTransportOptions): Pr
       stream.abort(err instanceof Error ? err : new Error(String(err)));
       throw err;
     }
-    if (closed || canonical.out || h.site === self || h.id !== peerId) {
+    if (closed || canonical.out || h.site === self || h.id !== peerId || !authorized(h.site, peerId)) {
       await stream.close().catch(() => {});
       return;
     }
@@ -348,7 +363,9 @@ export async function createLibp2pTransport(options: Libp2pTransportOptions): Pr
           for (const f of decoder.push(e.data as Chunk)) {
             if (site === undefined) {
               const h = f.type === Frame.HELLO ? asHello(parseJson(f.payload)) : undefined;
-              if (!h || h.id !== remote || h.site === self || blocked.has(h.site)) throw new Error('bad HELLO');
+              if (!h || h.id !== remote || h.site === self || blocked.has(h.site) || !authorized(h.site, remote)) {
+                throw new Error('bad HELLO');
+              }
               site = h.site;
               siteOfPeer.set(remote, h.site);
               void writeFrame(stream, Frame.ACK, jsonBytes(hello())).catch(() => {});
@@ -407,6 +424,10 @@ export async function createLibp2pTransport(options: Libp2pTransportOptions): Pr
         return s === undefined ? [] : [s];
       }),
     stats: () => ({ ...stats }),
+    identityKey: () => keyBytes,
+    setPeerAuthorizer(fn) {
+      authorizePeer = fn;
+    },
     async setBlocked(list) {
       blocked = new Set(list);
       for (const [peerId, site] of siteOfPeer) {
