@@ -5,10 +5,12 @@ import type { Clock } from '../../../shared/ports/clock.ts';
 import type { HypervisorDriver } from '../../../shared/ports/hypervisor.ts';
 import type { Logger } from '../../../shared/ports/logger.ts';
 import type { InstanceInfo, InstanceSpec, PowerState } from '../../../shared/schemas/agent-protocol.ts';
+import type { NetworkDataPlane } from '../../network/data-plane.ts';
 import { type DirectBoot, instanceFiles, type LaunchPlan, nicPlan, qemuArgs } from './command-line.ts';
 import { buildConfigDrive } from './config-drive.ts';
 import { type AccelMode, chooseAccel, hostInventory, probeHostVirt } from './host.ts';
 import type { ImageCache } from './image-cache.ts';
+import { inNetns } from './nic.ts';
 import { isOurProcess, readPid, run, signal } from './process.ts';
 import { QmpClient } from './qmp.ts';
 import { attachVolume, detachVolume, rootVolumeDisk, type VolumeVm, volumeLaunchArgs } from './volumes.ts';
@@ -34,6 +36,11 @@ export interface QemuDriverOptions {
   stopTimeoutMs?: number;
   /** Guests get at least this much RAM whatever the flavor says (a Linux guest needs ~80 MiB). Default 96. */
   minMemoryMiB?: number;
+  /**
+   * The host's network data plane (site-agent/network): ports become taps on per-network bridges in its namespace
+   * and QEMU runs there. Without it (not root, no `ip netns`), NICs are user-mode and reach nothing.
+   */
+  network?: NetworkDataPlane;
 }
 
 const backingFormats: Record<string, string> = {
@@ -187,7 +194,7 @@ export function createQemuDriver(options: QemuDriverOptions): HypervisorDriver {
   async function launch(plan: LaunchPlan): Promise<void> {
     const files = instanceFiles(plan.dir);
     await Promise.all([files.pid, files.qmp, files.state].map((f) => rm(f, { force: true })));
-    await run(qemu, [...qemuArgs(plan), ...(await volumeLaunchArgs(plan.dir))]);
+    await run(...inNetns(plan.netns, qemu, [...qemuArgs(plan), ...(await volumeLaunchArgs(plan.dir))]));
     log.info({ instance: plan.name }, 'qemu started');
   }
 
@@ -229,6 +236,7 @@ export function createQemuDriver(options: QemuDriverOptions): HypervisorDriver {
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     try {
+      const taps = await options.network?.plugPorts(spec.id, spec.ports);
       const disks = await createRootDisk(spec, dir);
       await buildConfigDrive(spec, join(dir, 'config-drive'), files.configDrive);
       const plan: LaunchPlan = {
@@ -241,7 +249,8 @@ export function createQemuDriver(options: QemuDriverOptions): HypervisorDriver {
         ...disks,
         configDrive: files.configDrive,
         ...(spec.image ? {} : { directBoot: options.directBoot }),
-        nics: spec.ports.map(nicPlan),
+        nics: spec.ports.map((port) => ({ ...nicPlan(port), ...(taps ? { tap: taps.get(port.id) } : {}) })),
+        ...(options.network ? { netns: options.network.namespace } : {}),
       };
       await launch(plan);
       await writeFile(`${files.plan}.tmp`, JSON.stringify(plan, null, 2));
@@ -252,6 +261,7 @@ export function createQemuDriver(options: QemuDriverOptions): HypervisorDriver {
       const pid = await readPid(files.pid);
       if (pid !== null && (await isOurProcess(pid, dir))) signal(pid, 'SIGKILL');
       await rm(dir, { recursive: true, force: true });
+      await options.network?.releaseInstance(spec.id).catch(() => undefined);
       log.error({ instance: spec.id, err: (err as Error).message }, 'spawn failed');
       if (isBrumeError(err)) throw err;
       throw new BrumeError(
@@ -305,6 +315,10 @@ export function createQemuDriver(options: QemuDriverOptions): HypervisorDriver {
     list,
 
     async recover() {
+      // Taps, bridges, DHCP and rules of the VMs that kept running while the agent was away.
+      await options.network
+        ?.recover()
+        .catch((err: unknown) => log.error({ err }, 'network data plane recovery failed'));
       const entries = await readdir(instancesDir, { withFileTypes: true }).catch(() => []);
       for (const entry of entries) {
         if (!entry.isDirectory()) continue;
@@ -400,10 +414,11 @@ export function createQemuDriver(options: QemuDriverOptions): HypervisorDriver {
     destroy: (id) =>
       serialized(id, async () => {
         const plan = await loadPlan(id);
-        if (!plan) return;
+        if (!plan) return options.network?.releaseInstance(id);
         await powerOff(plan, false);
         await rm(plan.dir, { recursive: true, force: true });
         plans.delete(id);
+        await options.network?.releaseInstance(id);
         log.info({ instance: plan.name }, 'destroyed');
       }),
 
@@ -421,6 +436,10 @@ export function createQemuDriver(options: QemuDriverOptions): HypervisorDriver {
         if (lines === undefined) return all.join('\n');
         return lines > 0 ? all.slice(-lines).join('\n') : '';
       }),
+
+    applyNetworkPolicy: async (policy) => {
+      await options.network?.applyPolicy(policy);
+    },
 
     async close() {
       await Promise.all([...locks.values()]);
