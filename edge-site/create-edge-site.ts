@@ -10,6 +10,7 @@ import type { AppEnv } from './api/env.ts';
 import { errorBody, errorResponse, notFoundResponse } from './api/errors.ts';
 import { requestContext } from './api/middleware/request-context.ts';
 import { createCompute } from './compute/index.ts';
+import { dashboardRoutes } from './dashboard/serve.ts';
 import { sqliteCatalogStore } from './db/catalog-store.ts';
 import { openDatabase, type SiteDatabase } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
@@ -122,6 +123,8 @@ export async function createEdgeSite(options: EdgeSiteOptions): Promise<EdgeSite
   app.route('/network', network.app);
   app.route('/volume', volume.app);
   if (federation) app.route('/federation/v1', federation.app);
+  // The web console (static client; it calls the APIs above like any client).
+  app.route('/dashboard', dashboardRoutes());
   app.route('/', identity.app);
   app.notFound(notFoundResponse);
   app.onError(errorResponse);

@@ -1,0 +1,71 @@
+/** The signed-in user's Keystone token and what came with it, kept in sessionStorage (this tab only). */
+
+/** One catalog entry of the token. */
+export interface CatalogEntry {
+  type: string;
+  endpoints: Array<{ interface: string; region: string; region_id?: string; url: string }>;
+}
+
+/** What the dashboard keeps of a token. */
+export interface Session {
+  token: string;
+  expiresAt: string;
+  user: { id: string; name: string };
+  project: { id: string; name: string };
+  roles: string[];
+  catalog: CatalogEntry[];
+}
+
+const KEY = 'brume.session';
+const NOTICE = 'brume.notice';
+
+/** The current session, or null when signed out. */
+export function loadSession(): Session | null {
+  const raw = sessionStorage.getItem(KEY);
+  if (!raw) return null;
+  try {
+    return JSON.parse(raw) as Session;
+  } catch {
+    return null;
+  }
+}
+
+/** Stores a session. */
+export function saveSession(s: Session): void {
+  sessionStorage.setItem(KEY, JSON.stringify(s));
+}
+
+/** Forgets the session; `notice` is shown on the login page (e.g. why the user was signed out). */
+export function clearSession(notice?: string): void {
+  sessionStorage.removeItem(KEY);
+  if (notice) sessionStorage.setItem(NOTICE, notice);
+}
+
+/** The message left for the login page, read once. */
+export function takeNotice(): string | null {
+  const n = sessionStorage.getItem(NOTICE);
+  sessionStorage.removeItem(NOTICE);
+  return n;
+}
+
+/** The regions of the catalog, each with the dashboard URL of its site (the identity endpoint's origin). */
+export function regions(catalog: CatalogEntry[]): Array<{ region: string; dashboard: string }> {
+  const identity = catalog.find((e) => e.type === 'identity');
+  const out = new Map<string, string>();
+  for (const e of identity?.endpoints ?? []) {
+    if (e.interface !== 'public') continue;
+    try {
+      out.set(e.region_id ?? e.region, `${new URL(e.url).origin}/dashboard/`);
+    } catch {
+      // An endpoint URL the browser cannot parse: no dashboard for it.
+    }
+  }
+  return [...out.entries()]
+    .map(([region, dashboard]) => ({ region, dashboard }))
+    .sort((a, b) => a.region.localeCompare(b.region));
+}
+
+/** The region whose identity endpoint is this page's origin. */
+export function currentRegion(catalog: CatalogEntry[], origin: string): string | undefined {
+  return regions(catalog).find((r) => r.dashboard.startsWith(`${origin}/`))?.region;
+}
