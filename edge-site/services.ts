@@ -24,6 +24,29 @@ export interface SiteDeps {
   db: SiteDatabase;
   catalog: CatalogStore;
   metrics: Metrics;
+  /** Set by federation (federation/quota) on a federated site before it serves; absent at a lone site. */
+  quotaEscrow?: QuotaEscrow;
+}
+
+/** The outcome of {@link QuotaEscrow.reserve}. */
+export type EscrowVerdict =
+  | { ok: true }
+  /** `share`: what this site may consume now; `unreachable`: sites out of reach that hold the rest. */
+  | { ok: false; share: number; unreachable: string[] };
+
+/**
+ * Partition-safe quotas of a federated site: a project's limit is federation-wide, split into per-site shares, and a
+ * site short of share asks reachable peers for more. Resources are named `<service>.<resource>` (`compute.cores`).
+ */
+export interface QuotaEscrow {
+  /** The federation-wide limit an admin set at any site, or undefined (then the site's own limit applies). */
+  limitOf(projectId: string, resource: string): number | undefined;
+  /** Records a federation-wide limit set by an admin at this site (re-splits the shares). */
+  setLimit(projectId: string, resource: string, limit: number): Promise<void>;
+  /** Forgets an admin-set limit (back to the defaults). */
+  resetLimit(projectId: string, resource: string): Promise<void>;
+  /** Whether this site may go from `used` to `used + want` under `limit` (-1 unlimited), asking peers if short. */
+  reserve(projectId: string, resource: string, used: number, want: number, limit: number): Promise<EscrowVerdict>;
 }
 
 /** A module's HTTP face and lifecycle. */

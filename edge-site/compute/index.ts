@@ -22,7 +22,7 @@ export interface ComputeModule extends SiteModule {
 export async function createCompute(deps: SiteDeps, services: ComputeServices): Promise<ComputeModule> {
   const store = createServerStore(deps.db);
   const engine = createServerEngine(deps, services, store);
-  const quotas = createQuotas(deps.db, deps.catalog);
+  const quotas = createQuotas(deps.db, deps.catalog, () => deps.quotaEscrow);
   const reconciler = createReconciler(deps, services, store, engine);
   let lock: Promise<unknown> = Promise.resolve();
   const ctx: ComputeContext = {

@@ -7,6 +7,7 @@ import { BrumeError, badRequest } from '../../shared/errors.ts';
 import type { CatalogStore } from '../../shared/ports/catalog-store.ts';
 import type { SiteDatabase } from '../db/client.ts';
 import { computeQuotas, computeServerGroups, computeServers } from '../db/schema/compute.ts';
+import type { QuotaEscrow } from '../services.ts';
 
 /** Nova's default quotas. -1 is unlimited. */
 export const DEFAULT_QUOTAS = {
@@ -51,8 +52,27 @@ export interface Quotas {
 /** The `project_id` under which the `default` quota class's limits are stored (never a real project id). */
 const DEFAULT_CLASS = 'quota-class:default';
 
-/** Quotas over the site's SQLite database. */
-export function createQuotas(db: SiteDatabase, catalog: CatalogStore): Quotas {
+/** Compute resources whose limit is federation-wide on a federated site (split into per-site escrow shares). */
+const ESCROWED = ['instances', 'cores', 'ram'] as const;
+
+/** The note a refusal by the escrow adds to Nova's message: why this site's share does not suffice. */
+export function escrowNote(share: number, unreachable: readonly string[]): string {
+  const rest =
+    unreachable.length > 0
+      ? `the rest is held by unreachable sites: ${unreachable.join(', ')}`
+      : 'reachable sites have none to spare';
+  return ` (this site's share of the federation-wide limit is ${share}; ${rest})`;
+}
+
+/**
+ * Quotas over the site's SQLite database. On a federated site, `escrow()` returns the quota escrow: instances,
+ * cores and ram limits are then federation-wide (set here or at any site) and each site consumes only its share.
+ */
+export function createQuotas(
+  db: SiteDatabase,
+  catalog: CatalogStore,
+  escrow: () => QuotaEscrow | undefined = () => undefined,
+): Quotas {
   const quotas: Quotas = {
     async defaults() {
       const rows = await db.db.select().from(computeQuotas).where(eq(computeQuotas.projectId, DEFAULT_CLASS));
@@ -72,6 +92,8 @@ export function createQuotas(db: SiteDatabase, catalog: CatalogStore): Quotas {
       const rows = await db.db.select().from(computeQuotas).where(eq(computeQuotas.projectId, projectId));
       const out = await quotas.defaults();
       for (const r of rows) if (r.resource in out) out[r.resource as QuotaResource] = r.limit;
+      const e = escrow();
+      for (const r of e ? ESCROWED : []) out[r] = e?.limitOf(projectId, `compute.${r}`) ?? out[r];
       return out;
     },
     async usage(projectId, userId) {
@@ -107,9 +129,16 @@ export function createQuotas(db: SiteDatabase, catalog: CatalogStore): Quotas {
           .values({ projectId, resource, limit })
           .onConflictDoUpdate({ target: [computeQuotas.projectId, computeQuotas.resource], set: { limit } });
       }
+      const e = escrow();
+      for (const [resource, limit] of Object.entries(values)) {
+        if (e && (ESCROWED as readonly string[]).includes(resource))
+          await e.setLimit(projectId, `compute.${resource}`, limit);
+      }
     },
     async reset(projectId) {
       await db.db.delete(computeQuotas).where(eq(computeQuotas.projectId, projectId));
+      const e = escrow();
+      for (const r of e ? ESCROWED : []) await e?.resetLimit(projectId, `compute.${r}`);
     },
     async check(projectId, delta) {
       const [limits, usage] = await Promise.all([quotas.limits(projectId), quotas.usage(projectId)]);
@@ -122,6 +151,21 @@ export function createQuotas(db: SiteDatabase, catalog: CatalogStore): Quotas {
             'compute.quota_exceeded',
             `Quota exceeded for ${resource}: Requested ${want}, but already used ${usage[resource]} of ${limit} ${resource}`,
             { details: { resource, requested: want, used: usage[resource], limit } },
+          );
+        }
+      }
+      const e = escrow();
+      for (const resource of e ? ESCROWED : []) {
+        const want = delta[resource] ?? 0;
+        const limit = limits[resource];
+        const verdict = await e?.reserve(projectId, `compute.${resource}`, usage[resource], want, limit);
+        if (verdict && !verdict.ok) {
+          throw new BrumeError(
+            'over_quota',
+            'compute.quota_exceeded',
+            `Quota exceeded for ${resource}: Requested ${want}, but already used ${usage[resource]} of ${limit} ${resource}` +
+              escrowNote(verdict.share, verdict.unreachable),
+            { details: { resource, requested: want, used: usage[resource], limit, share: verdict.share } },
           );
         }
       }

@@ -1,6 +1,7 @@
 import type { TokenValidator } from '../../edge-site/api/middleware/auth.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { Site } from '../../shared/schemas/catalog/index.ts';
+import type { EscrowStatus } from '../quota/service.ts';
 import type { PeerView } from '../site/membership.ts';
 import type { ReplicatedCatalog } from '../store/replicated-catalog.ts';
 import type { CatalogSync } from '../sync/catalog-sync.ts';
@@ -13,6 +14,10 @@ export interface FederationApiDeps {
   store: ReplicatedCatalog;
   sync: CatalogSync;
   membership: { peers(): PeerView[]; peer(id: string): PeerView | undefined };
+  /** The quota escrow (`GET /quotas/{project}`); absent: that route answers 404. */
+  escrow?: { status(projectId: string): EscrowStatus[] };
+  /** This site's consumption of an escrowed resource (`<service>.<resource>`). */
+  usage?: (projectId: string, resource: string) => Promise<number>;
 }
 
 /** Milliseconds to ISO 8601 (null stays null). */

@@ -6,6 +6,7 @@ import { requireRole } from '../../edge-site/api/policy.ts';
 import { conflictRoutes } from './conflicts.ts';
 import type { FederationApiDeps } from './deps.ts';
 import { keyRoutes } from './keys.ts';
+import { quotaRoutes } from './quotas.ts';
 import { resourceRoutes } from './resources.ts';
 import { siteRoutes } from './sites.ts';
 import { statusRoutes } from './status.ts';
@@ -30,5 +31,6 @@ export function federationRoutes(d: FederationApiDeps): Hono<AppEnv> {
   app.route('/sites', siteRoutes(d));
   app.route('/conflicts', conflictRoutes(d));
   app.route('/resources', resourceRoutes(d));
+  app.route('/quotas', quotaRoutes(d));
   return app;
 }

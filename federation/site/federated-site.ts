@@ -6,6 +6,8 @@ import type { Transport } from '../../shared/ports/transport.ts';
 import { federationRoutes } from '../api/index.ts';
 import { INDEX_TYPES, scanResources } from '../index/sources.ts';
 import { type IndexWriter, startIndexWriter } from '../index/writer.ts';
+import { type QuotaEscrowService, startQuotaEscrow } from '../quota/service.ts';
+import { sqliteUsage } from '../quota/usage.ts';
 import type { ReplicatedCatalog } from '../store/replicated-catalog.ts';
 import { siteCatalog } from '../store/site-catalog.ts';
 import { type AuthenticatedTransport, authenticateTransport } from '../sync/authenticated-transport.ts';
@@ -44,6 +46,8 @@ export interface FederatedSite extends EdgeSite {
   readonly auth: AuthenticatedTransport;
   /** Writes this site's entries of the global resource index (federation/index). */
   readonly index: IndexWriter;
+  /** Partition-safe quota escrow (federation/quota), also set as `deps.quotaEscrow`. */
+  readonly escrow: QuotaEscrowService;
 }
 
 /**
@@ -57,7 +61,15 @@ export async function createFederatedSite(options: FederatedSiteOptions): Promis
   const log = (options.log ?? silentLogger).child({ site: config.site });
   const key = siteKeyFor(options);
   let auth: AuthenticatedTransport | undefined;
-  let parts: { store: ReplicatedCatalog; sync: CatalogSync; membership: Membership; index: IndexWriter } | undefined;
+  let parts:
+    | {
+        store: ReplicatedCatalog;
+        sync: CatalogSync;
+        membership: Membership;
+        index: IndexWriter;
+        escrow: QuotaEscrowService;
+      }
+    | undefined;
   const site = await createEdgeSite({
     ...options,
     clock,
@@ -104,13 +116,25 @@ export async function createFederatedSite(options: FederatedSiteOptions): Promis
         clock,
         log: log.child({ component: 'resource-index' }),
       });
-      parts = { store, sync, membership, index };
+      const usage = sqliteUsage(deps.db.client);
+      const escrow = startQuotaEscrow({
+        siteId: config.site,
+        catalog: store,
+        transport: auth,
+        clock,
+        log: log.child({ component: 'quota-escrow' }),
+        usage,
+      });
+      deps.quotaEscrow = escrow;
+      parts = { store, sync, membership, index, escrow };
+      const d = { siteId: config.site, tokens: identity.tokens, clock, store, sync, membership, escrow, usage };
       return {
-        app: federationRoutes({ siteId: config.site, tokens: identity.tokens, clock, store, sync, membership }),
+        app: federationRoutes(d),
         headers: () => honestStateHeaders(membership.health()),
         started: (url) => membership.setUrl(url),
         async stop() {
           await index.stop();
+          escrow.stop();
           membership.stop();
           sync.stop();
           await auth?.close();

@@ -1,0 +1,82 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createEscrowFederation, type EscrowFederation, totalUsed } from './testing.ts';
+
+const P = 'proj';
+const R = 'compute.instances';
+
+/** Takes one at a time at `site` until refused; returns how many it got. */
+async function fill(fed: EscrowFederation, site: string, limit = 10): Promise<number> {
+  let n = 0;
+  while ((await fed.site(site).take(P, R, 1, limit)).ok) n++;
+  return n;
+}
+
+describe('quota escrow (3 sites, memory transport, manual clock)', () => {
+  let fed: EscrowFederation | undefined;
+  afterEach(async () => {
+    await fed?.close();
+    fed = undefined;
+  });
+
+  it('splits the default limit, and a site short of share gets more from connected peers', async () => {
+    fed = await createEscrowFederation(['a', 'b', 'c']);
+    // a consumes the whole federation-wide limit by asking b and c, then is refused.
+    expect(await fill(fed, 'a')).toBe(10);
+    const refused = await fed.site('a').take(P, R, 1);
+    expect(refused).toEqual({ ok: false, share: 10, unreachable: [] });
+    await fed.settle();
+    expect(await fill(fed, 'b')).toBe(0);
+    // a releases 4; b asks a for them.
+    fed.site('a').release(P, R, 4);
+    expect(await fill(fed, 'b')).toBe(4);
+    expect(totalUsed(fed, P, R)).toBe(10);
+    await fed.settle();
+    const status = fed.site('c').escrow.status(P);
+    expect(status).toHaveLength(1);
+    const spend = Object.values(status[0]?.sites ?? {}).reduce((n, s) => n + s.spendable, 0);
+    expect(spend).toBe(10);
+  });
+
+  it('holds the limit while partitioned: both sides consume until refused; after heal, total ≤ limit', async () => {
+    fed = await createEscrowFederation(['a', 'b', 'c']);
+    expect(await fed.site('a').take(P, R, 1)).toEqual({ ok: true });
+    await fed.settle();
+    fed.net.partition([['a'], ['b', 'c']]);
+    await fed.settle();
+    const gotA = await fill(fed, 'a');
+    const gotB = await fill(fed, 'b');
+    const gotC = await fill(fed, 'c');
+    // a's share is 4 (10 over 3 sites: 4/3/3); b took c's share too.
+    expect(1 + gotA).toBe(4);
+    expect(gotB).toBe(6);
+    expect(gotC).toBe(0);
+    const refused = await fed.site('c').take(P, R, 1);
+    expect(refused).toEqual({ ok: false, share: 0, unreachable: ['a'] });
+    expect(totalUsed(fed, P, R)).toBe(10);
+    fed.net.heal();
+    await fed.settle();
+    expect(totalUsed(fed, P, R)).toBeLessThanOrEqual(10);
+    // Rebalancing after heal: c gets share from a once a frees some.
+    fed.site('a').release(P, R, 2);
+    expect(await fill(fed, 'c')).toBe(2);
+    expect(totalUsed(fed, P, R)).toBe(10);
+  });
+
+  it('an admin limit set at one site re-splits it everywhere; -1 is unlimited', async () => {
+    fed = await createEscrowFederation(['a', 'b', 'c']);
+    await fed.site('b').escrow.setLimit(P, R, 3);
+    await fed.settle();
+    expect(fed.site('a').escrow.limitOf(P, R)).toBe(3);
+    fed.net.partition([['a'], ['b'], ['c']]);
+    expect(await fill(fed, 'a', 10)).toBe(1);
+    expect(await fill(fed, 'b', 10)).toBe(1);
+    expect(await fill(fed, 'c', 10)).toBe(1);
+    fed.net.heal();
+    await fed.site('a').escrow.setLimit(P, R, -1);
+    await fed.settle();
+    expect(await fed.site('c').take(P, R, 100)).toEqual({ ok: true });
+    await fed.site('a').escrow.resetLimit(P, R);
+    await fed.settle();
+    expect(fed.site('c').escrow.limitOf(P, R)).toBeUndefined();
+  });
+});
