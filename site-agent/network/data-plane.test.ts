@@ -11,11 +11,12 @@ import { silentLogger } from '../../shared/ports/logger.ts';
 import type { InstancePort } from '../../shared/schemas/agent-protocol.ts';
 import type { HostNetworkPolicy, SecurityRuleSpec } from '../../shared/schemas/network-policy.ts';
 import { createNetworkDataPlane, type NetworkDataPlane } from './data-plane.ts';
+import { removeDataPlanes } from './for-agent.ts';
 import { namespaceName, tapName } from './names.ts';
 import { dataPlaneUnavailable, inNs, sh } from './sh.ts';
 
 const why = await dataPlaneUnavailable();
-if (why) console.warn(`[network data plane] integration test skipped: ${why}`);
+if (why) process.stderr.write(`[network data plane] integration test skipped: ${why}\n`);
 
 const rule = (r: Partial<SecurityRuleSpec>): SecurityRuleSpec => ({
   direction: 'ingress',
@@ -143,5 +144,16 @@ describe.skipIf(why !== null)('network data plane in namespaces (root)', () => {
     expect(links).toContain('brqnet-a');
     await plane.releaseInstance('vm1');
     expect(await inNs(ns, 'ip', ['-o', 'link', 'show'])).not.toContain('brqnet-a');
+    await plane.releaseInstance('vm3');
+    expect((await sh('ip', ['netns', 'list'])).split('\n').map((l) => l.split(' ')[0])).not.toContain(ns);
+  });
+
+  it('removeDataPlanes tears down whatever a failed run left behind', async () => {
+    await plane.plugPorts('vm1', [p1]);
+    const ns = namespaceName('test-host', dir);
+    expect(await sh('ip', ['netns', 'list'])).toContain(ns);
+    await removeDataPlanes(dir);
+    expect(await sh('ip', ['netns', 'list'])).not.toContain(ns);
+    expect(await sh('pgrep', ['-f', join(dir, 'network')]).catch(() => '')).toBe('');
   });
 });

@@ -25,6 +25,8 @@ export interface PluggedPort extends FilteredPort {
 }
 
 interface State {
+  /** Recorded so a teardown helper finds the namespace from the folder alone. */
+  namespace?: string;
   ports: Record<string, PluggedPort>;
   policy: HostNetworkPolicy | null;
 }
@@ -78,7 +80,7 @@ export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPl
   };
   const save = async () => {
     await mkdir(dir, { recursive: true });
-    await writeFile(`${files.state}.tmp`, JSON.stringify(state, null, 2));
+    await writeFile(`${files.state}.tmp`, JSON.stringify({ ...state, namespace: ns }, null, 2));
     await rename(`${files.state}.tmp`, files.state);
   };
   const quiet = (p: Promise<unknown>, ok: (err: unknown) => boolean) =>
@@ -165,6 +167,7 @@ export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPl
   async function unplug(portIds: string[]): Promise<void> {
     const gone = portIds.map((id) => state.ports[id]).filter((p): p is PluggedPort => p !== undefined);
     if (gone.length === 0) return;
+    await ensureNamespace();
     for (const p of gone) delete state.ports[p.portId];
     await save();
     await applyRules();
@@ -172,6 +175,11 @@ export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPl
     for (const networkId of new Set(gone.map((p) => p.networkId))) {
       if (portsOf(networkId).length === 0) await removeNetwork(networkId);
       else await ensureNetwork(networkId);
+    }
+    if (Object.keys(state.ports).length === 0) {
+      // Nothing left on this host: no namespace either (it comes back with the next port).
+      await quiet(sh('ip', ['netns', 'del', ns]), alreadyGone);
+      log.info({ namespace: ns }, 'network namespace removed');
     }
   }
 

@@ -1,0 +1,53 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../../shared/ports/logger.ts';
+import { isOurProcess, readPid, signal } from '../drivers/qemu/process.ts';
+import { createNetworkDataPlane, type NetworkDataPlane } from './data-plane.ts';
+import { namespaceName } from './names.ts';
+import { alreadyGone, dataPlaneUnavailable, sh } from './sh.ts';
+
+/**
+ * The data plane of an agent host (`<dataDir>/network`, namespace named after host id + data folder), or undefined
+ * when this host cannot run one: then the agent keeps user-mode NICs, and says why once in its log.
+ */
+export async function hostDataPlane(host: string, dataDir: string, log: Logger): Promise<NetworkDataPlane | undefined> {
+  const why = await dataPlaneUnavailable();
+  if (why) {
+    log.warn({ reason: why }, 'no network data plane: VMs get user-mode NICs and cannot reach each other');
+    return undefined;
+  }
+  const namespace = namespaceName(host, dataDir);
+  log.info({ namespace }, 'network data plane: bridges, taps, dnsmasq and nftables in this namespace');
+  return createNetworkDataPlane({ dir: join(dataDir, 'network'), namespace, log: log.child({ namespace }) });
+}
+
+/**
+ * Test and teardown helper: removes the data planes of every agent under `root` (their dnsmasq processes and
+ * namespaces), whatever state a failed test left them in. VMs are the caller's to kill first.
+ */
+export async function removeDataPlanes(root: string): Promise<void> {
+  const dirs: string[] = [];
+  const walk = async (dir: string, depth: number) => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      const path = join(dir, e.name);
+      if (e.name === 'network') dirs.push(path);
+      else if (depth < 5) await walk(path, depth + 1);
+    }
+  };
+  await walk(root, 0);
+  for (const dir of dirs) {
+    for (const f of await readdir(dir).catch(() => [])) {
+      if (!f.endsWith('.pid')) continue;
+      const pid = await readPid(join(dir, f));
+      if (pid !== null && (await isOurProcess(pid, dir))) signal(pid, 'SIGKILL');
+    }
+    const state = await readFile(join(dir, 'state.json'), 'utf8').catch(() => '');
+    const ns = (JSON.parse(state || '{}') as { namespace?: string }).namespace;
+    if (ns)
+      await sh('ip', ['netns', 'del', ns]).catch((err: unknown) => {
+        if (!alreadyGone(err)) throw err;
+      });
+  }
+}
