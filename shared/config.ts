@@ -127,6 +127,11 @@ export const agentConfigSchema = z.object({
   dataDir: z.string().default('./.brume/site1/agent-host1'),
   heartbeatSeconds: z.number().positive().default(5),
   driver: z.enum(['fake', 'qemu']).default('fake'),
+  /**
+   * NICs of qemu VMs: `auto` = the namespace data plane (bridges, taps, dnsmasq, nftables security groups) when the
+   * agent runs as root with `ip netns`, nft and dnsmasq, else user-mode; `user` = user-mode NICs only (no VM-to-VM).
+   */
+  network: z.enum(['auto', 'user']).default('auto'),
   /** Fake driver: the host it pretends to be, and injected delays/failures. */
   fake: z
     .object({

@@ -21,10 +21,13 @@ export async function createDriver(config: AgentConfig, clock: Clock, log: Logge
   const { createQemuDriver } = await import('./qemu/driver.ts');
   const { createImageCache } = await import('./qemu/image-cache.ts');
   const dataDir = join(config.dataDir, 'qemu');
+  const { hostDataPlane } = await import('../network/for-agent.ts');
+  const network = config.network === 'auto' ? await hostDataPlane(config.host, config.dataDir, log) : undefined;
   return createQemuDriver({
     dataDir,
     clock,
     log: log.child({ driver: 'qemu' }),
     imageCache: createImageCache({ dir: join(config.dataDir, 'images'), log }),
+    ...(network ? { network } : {}),
   });
 }

@@ -236,7 +236,7 @@ export function createQemuDriver(options: QemuDriverOptions): HypervisorDriver {
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     try {
-      const taps = await options.network?.plugPorts(spec.id, spec.ports);
+      const taps = spec.ports.length > 0 ? await options.network?.plugPorts(spec.id, spec.ports) : undefined;
       const disks = await createRootDisk(spec, dir);
       await buildConfigDrive(spec, join(dir, 'config-drive'), files.configDrive);
       const plan: LaunchPlan = {
@@ -250,7 +250,7 @@ export function createQemuDriver(options: QemuDriverOptions): HypervisorDriver {
         configDrive: files.configDrive,
         ...(spec.image ? {} : { directBoot: options.directBoot }),
         nics: spec.ports.map((port) => ({ ...nicPlan(port), ...(taps ? { tap: taps.get(port.id) } : {}) })),
-        ...(options.network ? { netns: options.network.namespace } : {}),
+        ...(options.network && spec.ports.length > 0 ? { netns: options.network.namespace } : {}),
       };
       await launch(plan);
       await writeFile(`${files.plan}.tmp`, JSON.stringify(plan, null, 2));
