@@ -173,7 +173,9 @@ export async function upSites(o: UpSitesOptions): Promise<void> {
   o.print(`${o.agents} agent(s) per site with the ${o.driver.driver} hypervisor driver: ${o.driver.reason}.`);
   for (const u of urls) for (const note of u.notes) o.print(note);
   for (const [i, s] of started.entries()) {
-    o.print(`\n# ${s.name} (region ${s.name}): API ${urls[i]?.url}, MQTT ${urls[i]?.mqtt}`);
+    o.print(
+      `\n# ${s.name} (region ${s.name}): API ${urls[i]?.url}, MQTT ${urls[i]?.mqtt}, dashboard ${urls[i]?.url}/dashboard/`,
+    );
     o.print(
       [
         `export OS_AUTH_URL=${urls[i]?.url}/v3`,

@@ -13,6 +13,8 @@
  *       through one shared broker started by `up` instead of libp2p. `--sites 1` is the single site above.
  *   brume site  --config FILE     one site (JSON or YAML; see shared/config.ts for every option and default)
  *   brume agent --config FILE     one site agent (see site-agent/cli.ts)
+ *   brume scenario run FILE [--mode sim|proc|netns] [--seed N] [--out DIR]
+ *       A partition/split-brain experiment with its report (see scenarios/README.md).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -264,6 +266,7 @@ async function up(argv: string[]): Promise<void> {
     await site.stop();
   });
   console.log(`Brume site ${siteName} is up: API ${site.url}, MQTT ${site.mqttUrl}, data in ${config.dataDir}`);
+  console.log(`Dashboard: ${site.url}/dashboard/ (sign in as admin)`);
   console.log(
     choice.driver === 'qemu'
       ? `${agents.length} agent(s) with the qemu hypervisor driver (real VMs): ${choice.reason}.`
@@ -322,6 +325,12 @@ async function main(): Promise<void> {
       return up(rest);
     case 'site':
       return siteCommand(rest);
+    case 'scenario': {
+      // Loaded lazily: the experiment runner (scenarios/) is not needed to run a site.
+      const { scenarioCommand } = await import('../scenarios/cli.ts');
+      process.exit(await scenarioCommand(rest));
+      return;
+    }
     case 'agent': {
       const child = spawnAgent(rest);
       onSignal(() => stopChild(child));
@@ -329,7 +338,9 @@ async function main(): Promise<void> {
       return;
     }
     default:
-      console.error('usage: brume up [options] | brume site --config FILE | brume agent --config FILE');
+      console.error(
+        'usage: brume up [options] | brume site --config FILE | brume agent --config FILE | brume scenario run FILE',
+      );
       process.exit(command === undefined || command === '--help' ? 0 : 2);
   }
 }

@@ -113,7 +113,7 @@ export function FederationPage({ session }: { session: Session }): VNode {
       rowKey=${(c: Conflict) => c.id}
       empty="No conflicts: every replicated change merged cleanly."
       columns=${[
-        { label: 'Detected', cell: (c: Conflict) => c.detected_at },
+        { label: 'Detected', cell: (c: Conflict) => c.detected_at.replace('T', ' ').replace(/\.\d+Z$/, 'Z') },
         { label: 'Kind', cell: (c: Conflict) => c.kind },
         { label: 'Collection', cell: (c: Conflict) => c.collection },
         { label: 'Record', cell: (c: Conflict) => c.record_id },

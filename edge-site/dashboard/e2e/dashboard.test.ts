@@ -1,0 +1,175 @@
+/**
+ * The dashboard in real headless Chromium against `brume up --sites 2 --driver fake` processes: sign in, upload an
+ * image (progress to 100%), launch an instance through the form, see it ACTIVE, read its console log, delete it,
+ * visit every page (screenshots in tmp/dashboard-screenshots), an expired token back to the login page, and the
+ * federation view showing a stopped site as unreachable.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Running, startBrume } from '../../testing/processes.ts';
+import { haveChromium, launchChromium, shoot } from './browser.ts';
+
+if (!haveChromium())
+  process.stderr.write('chromium not installed (apt-get install chromium): skipping dashboard e2e\n');
+
+const PASSWORD = 'dash-secret';
+
+describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
+  let dir: string;
+  let up: Running;
+  let browser: Browser;
+  let page: Page;
+  let site1: string;
+  let site2: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'brume-dash-'));
+    const args = ['up', '--sites', '2', '--data-dir', dir, '--port', '0', '--mqtt-port', '0', '--agents', '1'];
+    up = startBrume([...args, '--driver', 'fake'], { BRUME_ADMIN_PASSWORD: PASSWORD });
+    await up.waitFor(/Press Ctrl-C to stop/, 60_000);
+    const urls = [...up.output().matchAll(/^# site\d \(region site\d\): API (\S+),/gm)].map((m) => m[1] ?? '');
+    [site1 = '', site2 = ''] = urls;
+    expect(site2).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('dialog', (d) => void d.accept());
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await up?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints the dashboard URL and serves the login page', async () => {
+    expect(up.output()).toContain(`${site1}/dashboard/`);
+    await page.goto(`${site1}/dashboard/`);
+    await page.getByRole('heading', { name: 'Sign in to Brume' }).waitFor();
+    await shoot(page, 'login');
+  });
+
+  it('validates before sending and shows Keystone’s message for a wrong password', async () => {
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('Enter your user name.').waitFor();
+    await page.getByLabel('User name').fill('admin');
+    await page.getByLabel('Password').fill('wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'requires authentication' }).waitFor();
+  });
+
+  it('signs in (keyboard only) and shows usage against quotas', async () => {
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByLabel('Password').press('Enter');
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByRole('img', { name: /Instances: 0 of 10/ }).waitFor();
+    await page.getByRole('img', { name: /Volumes:/ }).waitFor();
+    await shoot(page, 'overview');
+  });
+
+  it('uploads an image with progress reaching 100%', async () => {
+    await page.getByRole('link', { name: 'Images' }).click();
+    await page.getByRole('button', { name: 'Upload image' }).click();
+    await page.getByLabel('Image name').fill('tiny-e2e');
+    await page.getByLabel('File').setInputFiles({
+      name: 'tiny.raw',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.alloc(2 * 1024 * 1024, 7),
+    });
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await page.getByText('Uploaded 100%').waitFor({ timeout: 20_000 });
+    expect(await page.locator('#upload-progress').getAttribute('value')).toBe('100');
+    const row = page.getByRole('row').filter({ hasText: 'tiny-e2e' });
+    await row.getByText('active').waitFor({ timeout: 20_000 });
+    await expect(row.textContent()).resolves.toContain('2.0 MiB');
+    await shoot(page, 'images');
+  });
+
+  it('launches an instance through the form, sees it ACTIVE, reads its console log and deletes it', async () => {
+    await page.getByRole('link', { name: 'Instances' }).click();
+    await page.getByRole('button', { name: 'Launch instance' }).click();
+    await page.getByRole('button', { name: 'Launch', exact: true }).click();
+    await page.getByText('Enter a instance name.').waitFor();
+    await page.getByLabel('Instance name').fill('web1');
+    await page.getByLabel('Image').selectOption({ label: 'tiny-e2e' });
+    await page.getByLabel('Flavor').selectOption({ index: 1 });
+    await page.getByLabel('User data (cloud-init)').fill('#cloud-config\nhostname: web1\n');
+    await page.getByRole('button', { name: 'Launch', exact: true }).click();
+    const row = page.getByRole('row').filter({ hasText: 'web1' });
+    // The list polls: no reload between BUILD and ACTIVE.
+    await row.getByText('ACTIVE', { exact: true }).waitFor({ timeout: 30_000 });
+    await expect(row.textContent()).resolves.toContain('tiny-e2e');
+    await shoot(page, 'instances');
+    await row.getByRole('button', { name: 'Console log' }).click();
+    const log = page.getByLabel('Console output');
+    await expect
+      .poll(async () => (await log.textContent())?.trim().length ?? 0, { timeout: 15_000 })
+      .toBeGreaterThan(0);
+    await shoot(page, 'console-log');
+    await page.getByRole('button', { name: 'Close' }).click();
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await row.waitFor({ state: 'detached', timeout: 30_000 });
+  });
+
+  it('shows every other page without an error', async () => {
+    for (const [link, heading, shot] of [
+      ['Volumes', 'Volumes', 'volumes'],
+      ['Networks', 'Networks', 'networks'],
+      ['Key pairs', 'Key pairs', 'keypairs'],
+      ['Security groups', 'Security groups', 'security-groups'],
+      ['Admin', 'Admin', 'admin'],
+    ] as const) {
+      await page.getByRole('link', { name: link, exact: true }).click();
+      await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+      await expect.poll(() => page.getByText('Loading…').count(), { timeout: 15_000 }).toBe(0);
+      expect(await page.locator('.error').count()).toBe(0);
+      await shoot(page, shot);
+    }
+    await page.getByRole('table', { name: 'Hypervisors' }).getByText('site1-host1').waitFor();
+  });
+
+  it('stays readable on a narrow screen', async () => {
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('img', { name: /vCPUs:/ }).waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await shoot(page, 'overview-narrow');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('shows a stopped site as unreachable in the federation view', async () => {
+    await page.getByRole('link', { name: 'Federation' }).click();
+    const liveness = page.locator('[data-liveness="site2"]');
+    await liveness.filter({ hasText: 'reachable' }).waitFor({ timeout: 30_000 });
+    await shoot(page, 'federation');
+    stopSite(up, 'site2');
+    await liveness.filter({ hasText: /unreachable for \d+ s/ }).waitFor({ timeout: 30_000 });
+    await page.locator('g.node.down[data-site="site2"]').waitFor();
+    await shoot(page, 'federation-partitioned');
+  });
+
+  it('sends an expired or revoked token back to the login page with a message', async () => {
+    await page.evaluate(() => {
+      const s = JSON.parse(sessionStorage.getItem('brume.session') ?? '{}') as { token: string };
+      sessionStorage.setItem('brume.session', JSON.stringify({ ...s, token: `${s.token.slice(0, -4)}AAAA` }));
+    });
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in to Brume' }).waitFor();
+    await page.getByText('Your session has expired').waitFor();
+  });
+});
+
+/** SIGTERM to the `brume site` child of `up` that serves `site` (a process this test started, through `up`). */
+function stopSite(up: Running, site: string): void {
+  const pid = up.child.pid;
+  if (!pid) throw new Error('brume up has no pid');
+  const children = execFileSync('pgrep', ['-P', String(pid), '-a'], { encoding: 'utf8' }).split('\n');
+  const line = children.find((l) => l.includes(`/${site}/site-config.json`));
+  const child = Number(line?.split(' ')[0]);
+  if (!child) throw new Error(`no site process for ${site} among:\n${children.join('\n')}`);
+  process.kill(child, 'SIGTERM');
+}
