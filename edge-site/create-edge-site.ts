@@ -1,5 +1,5 @@
 import { type ServerType, serve } from '@hono/node-server';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { SiteConfig } from '../shared/config.ts';
 import type { CatalogStore } from '../shared/ports/catalog-store.ts';
@@ -43,6 +43,8 @@ export interface SiteFederation {
   app: Hono<AppEnv>;
   /** Headers added to every response (e.g. how many catalog peers are down), read per request. */
   headers(): Record<string, string>;
+  /** Runs around every request after the headers above (e.g. 404s of resources homed at another site). */
+  middleware?: MiddlewareHandler<AppEnv>;
   /** Called once the site listens, with its URL. */
   started?(url: string): Promise<void>;
   /** Called first when the site stops. */
@@ -110,6 +112,7 @@ export async function createEdgeSite(options: EdgeSiteOptions): Promise<EdgeSite
         for (const [k, v] of headers) c.res.headers.set(k, v);
       }
     });
+    if (federation.middleware) app.use(federation.middleware);
   }
   const limit = bodyLimit({
     maxSize: config.api.maxBodyBytes,

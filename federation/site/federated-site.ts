@@ -4,6 +4,7 @@ import { systemClock } from '../../shared/ports/clock.ts';
 import { silentLogger } from '../../shared/ports/logger.ts';
 import type { Transport } from '../../shared/ports/transport.ts';
 import { federationRoutes } from '../api/index.ts';
+import { homeSiteMiddleware } from '../index/home.ts';
 import { INDEX_TYPES, scanResources } from '../index/sources.ts';
 import { type IndexWriter, startIndexWriter } from '../index/writer.ts';
 import { type QuotaEscrowService, startQuotaEscrow } from '../quota/service.ts';
@@ -131,6 +132,11 @@ export async function createFederatedSite(options: FederatedSiteOptions): Promis
       return {
         app: federationRoutes(d),
         headers: () => honestStateHeaders(membership.health()),
+        middleware: homeSiteMiddleware({
+          siteId: config.site,
+          catalog: store,
+          peer: (id) => membership.peer(id),
+        }),
         started: (url) => membership.setUrl(url),
         async stop() {
           await index.stop();
