@@ -8,7 +8,7 @@ import type { CatalogStore } from '../shared/ports/catalog-store.ts';
 import type { Clock } from '../shared/ports/clock.ts';
 import type { IdSource } from '../shared/ports/ids.ts';
 import type { Logger } from '../shared/ports/logger.ts';
-import type { AgentCommand, HostInventory, InstanceInfo } from '../shared/schemas/agent-protocol.ts';
+import type { AgentCommand, HostInventory, InstanceInfo, VolumeAttachSpec } from '../shared/schemas/agent-protocol.ts';
 import type { Image } from '../shared/schemas/catalog/index.ts';
 import type { AppEnv, AuthContext } from './api/env.ts';
 import type { TokenValidator } from './api/middleware/auth.ts';
@@ -210,6 +210,17 @@ export interface ServerVolumeAttachment {
   device: string | null;
 }
 
+/** A block device mapping with destination `volume` (Nova's `block_device_mapping_v2`, legacy ones converted). */
+export interface BootVolumeRequest {
+  source: 'image' | 'volume' | 'snapshot' | 'blank';
+  /** The image, volume or snapshot id (absent for blank). */
+  uuid?: string;
+  sizeGiB?: number;
+  /** 0 for the root disk; null when the volume is not bootable in this server. */
+  bootIndex: number | null;
+  deleteOnTermination: boolean;
+}
+
 /** Volumes as compute uses them (attach/detach on servers). */
 export interface VolumeService {
   /** Attachments of a server (empty when none). */
@@ -226,4 +237,13 @@ export interface VolumeService {
   ): Promise<ServerVolumeAttachment>;
   /** Detaches; 404 when the volume is not attached to the server. */
   detachFromServer(auth: AuthContext, volumeId: string, serverId: string): Promise<void>;
+  /**
+   * Records the volumes a new server boots with (creating those from an image, snapshot or blank); a 400 when one
+   * cannot be used, and then nothing is recorded.
+   */
+  prepareBootVolumes?(auth: AuthContext, serverId: string, requests: BootVolumeRequest[]): Promise<void>;
+  /** Waits for a server's boot volumes and returns its root disk for the spawn spec (null: it boots an image). */
+  bootRootDisk?(serverId: string, host: string | null): Promise<VolumeAttachSpec | null>;
+  /** A deleted server's volumes are available again; those marked delete_on_termination are deleted. Idempotent. */
+  releaseServer?(serverId: string): Promise<void>;
 }

@@ -1,7 +1,8 @@
 /**
  * Attachments of volumes to servers and the statuses around them: available → attaching → in-use → detaching →
  * available. The record is what the APIs show; telling a hypervisor to hot-plug the disk is the optional `hotplug`
- * hook (no driver implements it yet, so attach is API-level only).
+ * hook (agent-hotplug.ts over the fleet). A failed plug puts the volume back where it was (the reason is logged);
+ * a failed unplug (the guest held on) leaves it in-use.
  */
 import { and, eq } from 'drizzle-orm';
 import { badRequest, notFound } from '../../shared/errors.ts';
@@ -10,10 +11,27 @@ import type { SiteDeps } from '../services.ts';
 import { type AttachmentRow, invalidVolume, type VolumeRow } from './model.ts';
 import type { Volumes } from './volumes.ts';
 
-/** Tells a host to plug/unplug a volume's disk into a running server. Optional. */
+/** Tells a host to plug/unplug a volume's disk into a server. Optional. */
 export interface VolumeHotplug {
-  attach(input: { host: string; serverId: string; volumeId: string; path: string; device: string }): Promise<void>;
-  detach(input: { host: string; serverId: string; volumeId: string; device: string }): Promise<void>;
+  /** Resolves with the guest device the host predicts (when it knows better than the site's guess). */
+  attach(input: {
+    host: string;
+    serverId: string;
+    volumeId: string;
+    path: string;
+    device: string;
+    attachmentId: string;
+    readOnly: boolean;
+  }): Promise<string | undefined>;
+  /** `requestId` is new per detach request, so a retry after a failed unplug is a new command. */
+  detach(input: {
+    host: string;
+    serverId: string;
+    volumeId: string;
+    device: string;
+    attachmentId: string;
+    requestId: string;
+  }): Promise<void>;
 }
 
 /** What the attachment operations use. */
@@ -90,6 +108,8 @@ export function attachmentRecords(deps: SiteDeps, volumes: Volumes, hotplug?: Vo
         device: target.device ?? (await nextDevice(target.serverId)),
         status: 'attaching',
         attachedAt: null,
+        deleteOnTermination: false,
+        bootIndex: null,
       };
       await db.insert(volumeAttachments).values(row);
       await volumes.patch(v.id, { status: 'attaching', readonly: target.mode === 'ro' ? true : v.readonly });
@@ -97,19 +117,23 @@ export function attachmentRecords(deps: SiteDeps, volumes: Volumes, hotplug?: Vo
         'volume attach',
         v.id,
         async () => {
+          let device = row.device;
           if (hotplug && target.host && v.path) {
-            await hotplug.attach({
-              host: target.host,
-              serverId: target.serverId,
-              volumeId: v.id,
-              path: v.path,
-              device: row.device ?? '',
-            });
+            device =
+              (await hotplug.attach({
+                host: target.host,
+                serverId: target.serverId,
+                volumeId: v.id,
+                path: v.path,
+                device: row.device ?? '',
+                attachmentId: row.id,
+                readOnly: target.mode === 'ro' || v.readonly,
+              })) ?? device;
           }
           const at = deps.clock.now();
           await db
             .update(volumeAttachments)
-            .set({ status: 'attached', attachedAt: at })
+            .set({ status: 'attached', attachedAt: at, device })
             .where(eq(volumeAttachments.id, row.id));
           await volumes.patch(v.id, { status: 'in-use', attachStatus: 'attached' });
         },
@@ -134,6 +158,9 @@ export function attachmentRecords(deps: SiteDeps, volumes: Volumes, hotplug?: Vo
           `Volume ${v.id} is not attached${serverId ? ` to server ${serverId}` : ''}.`,
         );
       }
+      if (a.bootIndex === 0) {
+        throw badRequest('volume.root_detach', `Can't detach root device volume ${v.id} of server ${a.serverId}.`);
+      }
       await db
         .update(volumeAttachments)
         .set({ status: 'detaching' })
@@ -143,8 +170,15 @@ export function attachmentRecords(deps: SiteDeps, volumes: Volumes, hotplug?: Vo
         'volume detach',
         v.id,
         async () => {
-          if (hotplug && a.hostName && a.serverId) {
-            await hotplug.detach({ host: a.hostName, serverId: a.serverId, volumeId: v.id, device: a.device ?? '' });
+          if (hotplug && a.hostName && a.serverId && a.bootIndex === null) {
+            await hotplug.detach({
+              host: a.hostName,
+              serverId: a.serverId,
+              volumeId: v.id,
+              device: a.device ?? '',
+              attachmentId: a.id,
+              requestId: deps.ids.uuid(),
+            });
           }
           await db.delete(volumeAttachments).where(eq(volumeAttachments.id, a.id));
           const left = all.length - 1;
@@ -153,8 +187,64 @@ export function attachmentRecords(deps: SiteDeps, volumes: Volumes, hotplug?: Vo
             attachStatus: left > 0 ? 'attached' : 'detached',
           });
         },
-        () => volumes.patch(v.id, { status: 'in-use' }),
+        async () => {
+          await db.update(volumeAttachments).set({ status: 'attached' }).where(eq(volumeAttachments.id, a.id));
+          await volumes.patch(v.id, { status: 'in-use' });
+        },
       );
+    },
+    /**
+     * Forgets every attachment of a deleted server (its VM, and so the plugged disks, are gone already, or its host
+     * is unreachable): the volumes turn available, and those marked delete_on_termination are deleted.
+     */
+    async releaseServer(serverId: string): Promise<void> {
+      for (const a of await ofServer(serverId)) {
+        await db.delete(volumeAttachments).where(eq(volumeAttachments.id, a.id));
+        const v = await volumes.get(a.volumeId);
+        if (!v) continue;
+        const left = (await ofVolume(v.id)).length;
+        await volumes.patch(v.id, {
+          status: left > 0 ? 'in-use' : 'available',
+          attachStatus: left > 0 ? 'attached' : 'detached',
+        });
+        if (a.deleteOnTermination && left === 0) {
+          await volumes.remove({ ...v, status: 'available' }, { cascade: true }).catch((err: unknown) => {
+            deps.log.warn({ err, volume: v.id }, 'delete_on_termination: volume not deleted');
+          });
+        }
+      }
+    },
+    /**
+     * Records a volume as a disk a server boots with (block device mapping): in-use at once, no hot-plug (the disk
+     * is part of the spawn). The volume must be available.
+     */
+    async attachForBoot(
+      v: VolumeRow,
+      target: { serverId: string; bootIndex: number | null; deleteOnTermination: boolean; device: string },
+      opts: { creating?: boolean } = {},
+    ): Promise<AttachmentRow> {
+      if (!opts.creating && v.status !== 'available') {
+        throw invalidVolume(`Volume ${v.id} status must be available to boot from, but the status is ${v.status}.`);
+      }
+      const row: AttachmentRow = {
+        id: deps.ids.uuid(),
+        volumeId: v.id,
+        serverId: target.serverId,
+        hostName: null,
+        device: target.device,
+        status: 'attached',
+        attachedAt: deps.clock.now(),
+        deleteOnTermination: target.deleteOnTermination,
+        bootIndex: target.bootIndex,
+      };
+      await db.insert(volumeAttachments).values(row);
+      // A volume still being created turns in-use when the build takes it (boot.ts).
+      if (!opts.creating) await volumes.patch(v.id, { status: 'in-use', attachStatus: 'attached' });
+      return row;
+    },
+    /** Records the host a server landed on for its boot-time attachments. */
+    async setHost(serverId: string, host: string | null): Promise<void> {
+      await db.update(volumeAttachments).set({ hostName: host }).where(eq(volumeAttachments.serverId, serverId));
     },
   };
 }

@@ -1,9 +1,11 @@
 /** The block storage module (Cinder v3 for one edge site): volumes, snapshots, attachments over a file backend. */
 import { join } from 'node:path';
 import { volumeApi } from '../api/volume/index.ts';
-import type { IdentityService, ImageService, SiteDeps, SiteModule, VolumeService } from '../services.ts';
+import type { Fleet, IdentityService, ImageService, SiteDeps, SiteModule, VolumeService } from '../services.ts';
+import { fleetVolumeHotplug } from './agent-hotplug.ts';
 import { attachmentRecords, type VolumeHotplug } from './attachments.ts';
 import { fileVolumeBackend, type VolumeBackend } from './backend.ts';
+import { bootVolumes } from './boot.ts';
 import type { VolumeContext } from './context.ts';
 import { volumeQuotaStore } from './quotas.ts';
 import { volumeService } from './service.ts';
@@ -16,6 +18,8 @@ export interface VolumeModuleOptions {
   image: ImageService;
   /** Default: sparse raw files under `<dataDir>/volumes/`. */
   backend?: VolumeBackend;
+  /** Hot-plug through these hosts' agents (default when no `hotplug` is given). */
+  fleet?: Fleet;
   hotplug?: VolumeHotplug;
 }
 
@@ -31,11 +35,13 @@ export async function createVolume(deps: SiteDeps, options: VolumeModuleOptions)
   const quotas = volumeQuotaStore(deps);
   const volumes = volumeRecords(deps, backend, options.image, quotas);
   const snapshots = snapshotRecords(deps, backend, volumes, quotas);
-  const attachments = attachmentRecords(deps, volumes, options.hotplug);
+  const format = backend.format === 'qcow2' ? 'qcow2' : 'raw';
+  const hotplug = options.hotplug ?? (options.fleet ? fleetVolumeHotplug(options.fleet, format) : undefined);
+  const attachments = attachmentRecords(deps, volumes, hotplug);
   const ctx: VolumeContext = { deps, volumes, snapshots, attachments, quotas, image: options.image };
   return {
     app: volumeApi(ctx, options.identity.tokens),
-    ...volumeService(volumes, attachments),
+    ...volumeService(volumes, attachments, bootVolumes(volumes, attachments, deps.clock, format)),
     settled: () => volumes.settled(),
     async stop() {
       await volumes.settled();

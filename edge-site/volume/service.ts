@@ -1,6 +1,7 @@
 /** The volume module's face to compute: attachments of servers. */
 import type { ServerVolumeAttachment, VolumeService } from '../services.ts';
 import type { Attachments } from './attachments.ts';
+import type { bootVolumes } from './boot.ts';
 import type { AttachmentRow } from './model.ts';
 import type { Volumes } from './volumes.ts';
 
@@ -12,8 +13,15 @@ const view = (a: AttachmentRow): ServerVolumeAttachment => ({
 });
 
 /** Builds the {@link VolumeService}. */
-export function volumeService(volumes: Volumes, attachments: Attachments): VolumeService {
+export function volumeService(
+  volumes: Volumes,
+  attachments: Attachments,
+  boot: ReturnType<typeof bootVolumes>,
+): VolumeService {
   return {
+    prepareBootVolumes: (auth, serverId, requests) => boot.prepare(auth, serverId, requests),
+    bootRootDisk: (serverId, host) => boot.root(serverId, host),
+    releaseServer: (serverId) => attachments.releaseServer(serverId),
     async attachmentsOfServer(serverId) {
       return (await attachments.ofServer(serverId)).map(view);
     },

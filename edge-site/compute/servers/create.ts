@@ -11,6 +11,7 @@ import type { NetworkRequest, SiteDeps } from '../../services.ts';
 import { canUseFlavor } from '../flavors.ts';
 import type { Quotas } from '../quotas.ts';
 import type { ComputeServices } from '../services.ts';
+import { bdmLegacy, bdmV2, parseBlockDevices } from './bdm.ts';
 import type { ServerEngine } from './engine.ts';
 import { POWER } from './states.ts';
 import type { NewServerRow, ServerStore } from './store.ts';
@@ -36,13 +37,6 @@ export function canonicalIPv6(v: string): string {
   return host.slice(1, -1);
 }
 
-const bdm = z.looseObject({
-  source_type: z.enum(['image', 'volume', 'snapshot', 'blank']).optional(),
-  destination_type: z.enum(['local', 'volume']).optional(),
-  uuid: z.string().optional(),
-  boot_index: z.union([z.number().int(), z.string(), z.null()]).optional(),
-});
-
 /** The `server` object of a create request. Unknown keys are ignored (libcloud sends `personality`). */
 export const createServerSchema = z.looseObject({
   server: z.looseObject({
@@ -67,7 +61,8 @@ export const createServerSchema = z.looseObject({
     metadata: z.record(z.string().min(1).max(255), z.string().max(255)).optional(),
     availability_zone: z.string().min(1).max(255).optional(),
     security_groups: z.array(z.object({ name: z.string().min(1).max(255) })).optional(),
-    block_device_mapping_v2: z.array(bdm).optional(),
+    block_device_mapping_v2: z.array(bdmV2).optional(),
+    block_device_mapping: z.array(bdmLegacy).optional(),
     config_drive: z.union([z.boolean(), z.string()]).optional(),
     min_count: count.optional(),
     max_count: count.optional(),
@@ -156,17 +151,13 @@ export async function createServers(
     throw badRequest('compute.flavor_not_found', `Flavor ${s.flavorRef} could not be found.`);
   }
 
-  // Image (imageRef or a block device mapping with an image source).
-  let imageRef = s.imageRef ?? '';
-  for (const b of s.block_device_mapping_v2 ?? []) {
-    if (b.source_type === 'image' && (b.destination_type ?? 'local') === 'local') {
-      if (imageRef === '' && b.uuid && (b.boot_index === 0 || b.boot_index === '0')) imageRef = b.uuid;
-      continue;
-    }
-    if (b.source_type === 'blank' && b.destination_type === 'local') continue;
-    throw badRequest('compute.bdm_not_supported', 'Block device mappings with volumes are not supported yet.');
+  // Image (imageRef or a block device mapping with an image source), or a root volume (block device mappings).
+  const devices = parseBlockDevices(s);
+  if (devices.volumes.length > 0 && !services.volume?.prepareBootVolumes) {
+    throw badRequest('compute.invalid_bdm', 'Block Device Mapping is Invalid: this site has no block storage.');
   }
-  const imageId = resolveBootImage(services, auth, imageRef, flavor);
+  for (const image of devices.volumeImages) resolveBootImage(services, auth, image, { ram: flavor.ram, disk: 0 });
+  const imageId = devices.rootIsVolume ? null : resolveBootImage(services, auth, devices.imageRef, flavor);
 
   // Networks: required from 2.37; `auto` before.
   let networks: NetworkRequest;
@@ -322,6 +313,21 @@ export async function createServers(
         terminatedAt: null,
         deletedAt: null,
       });
+    }
+    if (devices.volumes.length > 0) {
+      if (rows.length > 1 && devices.volumes.some((v) => v.source === 'volume')) {
+        throw badRequest('compute.invalid_bdm', 'Unable to launch multiple instances with a single configured volume.');
+      }
+      const prepared: string[] = [];
+      try {
+        for (const r of rows) {
+          await services.volume?.prepareBootVolumes?.(auth, r.id, devices.volumes);
+          prepared.push(r.id);
+        }
+      } catch (err) {
+        for (const id of prepared) await services.volume?.releaseServer?.(id);
+        throw err;
+      }
     }
     await ctx.store.insert(rows);
     if (groupId !== undefined) {

@@ -148,6 +148,8 @@ export function createServerEngine(deps: SiteDeps, services: ComputeServices, st
   const spec = async (row: ServerRow, ports: ServerPort[]): Promise<InstanceSpec> => {
     const image = row.imageId ? deps.catalog.get('images', row.imageId) : undefined;
     const token = await imageToken(row);
+    // Boot from volume: waits for the root volume (a copy of an image may still be under way).
+    const rootVolume = (await services.volume?.bootRootDisk?.(row.id, row.host)) ?? null;
     return {
       id: row.id,
       name: row.name,
@@ -184,6 +186,7 @@ export function createServerEngine(deps: SiteDeps, services: ComputeServices, st
       metadata: row.metadata,
       ...(row.availabilityZone ? { availabilityZone: row.availabilityZone } : {}),
       configDrive: row.configDrive,
+      ...(rootVolume ? { rootVolume } : {}),
     };
   };
 
@@ -367,6 +370,8 @@ export function createServerEngine(deps: SiteDeps, services: ComputeServices, st
           }
         }
         await network.releaseForServer(cur.id);
+        // The VM is gone (or its host is): volumes are free again, delete_on_termination ones deleted.
+        await services.volume?.releaseServer?.(cur.id);
         await placement.release(cur.id);
         const t = deps.clock.now();
         await store.update(cur.id, {

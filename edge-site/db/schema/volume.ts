@@ -68,6 +68,10 @@ export const volumeAttachments = sqliteTable(
     /** `attaching` / `attached` / `detaching`. */
     status: text('status').notNull(),
     attachedAt: integer('attached_at'),
+    /** Nova's block device mapping: delete the volume with the server. */
+    deleteOnTermination: integer('delete_on_termination', { mode: 'boolean' }).notNull().default(false),
+    /** Nova's boot_index (0 = the root disk of a server booted from volume); null for hot-plugged volumes. */
+    bootIndex: integer('boot_index'),
   },
   (t) => [index('vol_attachments_volume').on(t.volumeId), index('vol_attachments_server').on(t.serverId)],
 );

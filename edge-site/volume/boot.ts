@@ -1,0 +1,108 @@
+/**
+ * Volumes a server boots with (Nova's block device mappings with destination `volume`): recorded when the server is
+ * created — an existing volume is taken at once, a volume from an image, snapshot or nothing (blank) is created —
+ * and handed to the build as the root disk once it is available. The records are attachments with a boot index, so
+ * deleting the server releases them (deleting those marked delete_on_termination).
+ */
+import { badRequest, isBrumeError } from '../../shared/errors.ts';
+import type { Clock } from '../../shared/ports/clock.ts';
+import type { VolumeAttachSpec } from '../../shared/schemas/agent-protocol.ts';
+import type { AuthContext } from '../api/env.ts';
+import type { BootVolumeRequest } from '../services.ts';
+import type { Attachments } from './attachments.ts';
+import type { Volumes } from './volumes.ts';
+
+/** How long a build waits for a boot volume being created (an image copy) before failing. */
+const CREATE_WAIT_MS = 10 * 60_000;
+
+const invalidBdm = (reason: string) => badRequest('compute.invalid_bdm', `Block Device Mapping is Invalid: ${reason}`);
+
+/** Builds the boot-volume operations. */
+export function bootVolumes(volumes: Volumes, attachments: Attachments, clock: Clock, format: 'raw' | 'qcow2') {
+  /** Device names in boot order: the root disk is vda, others follow. */
+  const deviceOf = (index: number) => `/dev/vd${String.fromCharCode(97 + Math.min(index, 25))}`;
+
+  return {
+    /** Records the server's block device mappings; 400 (nothing recorded) when one cannot be honoured. */
+    async prepare(auth: AuthContext, serverId: string, requests: BootVolumeRequest[]): Promise<void> {
+      const sorted = [...requests].sort((a, b) => (a.bootIndex ?? 99) - (b.bootIndex ?? 99));
+      // Existing volumes first checked, so a bad one fails the request before anything is created.
+      for (const r of sorted) {
+        if (r.source !== 'volume') continue;
+        const v = await volumes.load(auth, r.uuid ?? '').catch((err: unknown) => {
+          if (isBrumeError(err) && err.kind === 'not_found') throw invalidBdm(`failed to get volume ${r.uuid}.`);
+          throw err;
+        });
+        if (v.status !== 'available') {
+          throw badRequest(
+            'compute.invalid_volume',
+            `Invalid volume: volume ${v.id} status must be 'available'. Currently in '${v.status}'`,
+          );
+        }
+      }
+      const created: string[] = [];
+      try {
+        for (const [i, r] of sorted.entries()) {
+          const target = {
+            serverId,
+            bootIndex: r.bootIndex,
+            deleteOnTermination: r.deleteOnTermination,
+            device: deviceOf(i),
+          };
+          if (r.source === 'volume') {
+            await attachments.attachForBoot(await volumes.load(auth, r.uuid ?? ''), target);
+            continue;
+          }
+          if (r.source === 'blank' && r.sizeGiB === undefined) throw invalidBdm('a blank volume needs volume_size.');
+          const v = await volumes.create(auth, {
+            ...(r.sizeGiB !== undefined ? { size: r.sizeGiB } : {}),
+            ...(r.source === 'image' ? { imageRef: r.uuid ?? '' } : {}),
+            ...(r.source === 'snapshot' ? { snapshotId: r.uuid ?? '' } : {}),
+          });
+          created.push(v.id);
+          await attachments.attachForBoot(v, target, { creating: true });
+        }
+      } catch (err) {
+        await attachments.releaseServer(serverId);
+        for (const id of created) {
+          await volumes.settled();
+          const v = await volumes.get(id);
+          if (v) await volumes.remove(v, { force: true }).catch(() => undefined);
+        }
+        if (isBrumeError(err) && err.kind === 'not_found') throw invalidBdm(err.message);
+        throw err;
+      }
+    },
+
+    /** Whether the server boots from a volume (its image is then not needed). */
+    async hasRoot(serverId: string): Promise<boolean> {
+      return (await attachments.ofServer(serverId)).some((a) => a.bootIndex === 0);
+    },
+
+    /**
+     * Waits until the server's boot volumes exist (created ones turn in-use), records its host, and returns the
+     * root disk to boot (null when the server boots from an image).
+     */
+    async root(serverId: string, host: string | null): Promise<VolumeAttachSpec | null> {
+      const boot = (await attachments.ofServer(serverId)).filter((a) => a.bootIndex !== null);
+      if (boot.length === 0) return null;
+      await attachments.setHost(serverId, host);
+      const deadline = clock.now() + CREATE_WAIT_MS;
+      let root: VolumeAttachSpec | null = null;
+      for (const a of boot) {
+        let v = await volumes.get(a.volumeId);
+        while (v?.status === 'creating' || v?.status === 'downloading') {
+          if (clock.now() > deadline) throw new Error(`Volume ${a.volumeId} did not become available in time.`);
+          await clock.sleep(250);
+          v = await volumes.get(a.volumeId);
+        }
+        if (!v || !v.path || (v.status !== 'available' && v.status !== 'in-use')) {
+          throw new Error(`Volume ${a.volumeId} cannot be used to boot: its status is ${v?.status ?? 'deleted'}.`);
+        }
+        if (v.status === 'available') await volumes.patch(v.id, { status: 'in-use', attachStatus: 'attached' });
+        if (a.bootIndex === 0) root = { volumeId: v.id, path: v.path, format, serial: v.id.slice(0, 20) };
+      }
+      return root;
+    },
+  };
+}
