@@ -135,7 +135,7 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
     await page.setViewportSize({ width: 390, height: 800 });
     await page.getByRole('link', { name: 'Overview' }).click();
     await page.getByRole('img', { name: /vCPUs:/ }).waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'));
     expect(overflow).toBeLessThanOrEqual(0);
     await shoot(page, 'overview-narrow');
     await page.setViewportSize({ width: 1280, height: 800 });
