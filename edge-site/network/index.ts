@@ -17,14 +17,17 @@ import { subnetRoutes } from '../api/network/subnets.ts';
 import { tagRoutes } from '../api/network/tags.ts';
 import type { IdentityService, NetworkService, SiteDeps, SiteModule } from '../services.ts';
 import { createNetCtx } from './context.ts';
+import { createPolicySync, type PolicyFleet } from './policy-sync.ts';
 import { networkService } from './server-ports.ts';
 
 /** Builds the network module. */
 export async function createNetwork(
   deps: SiteDeps,
-  services: { identity: IdentityService },
+  services: { identity: IdentityService; fleet?: PolicyFleet },
 ): Promise<SiteModule & NetworkService> {
   const ctx = createNetCtx(deps);
+  // Security groups reach the agents (their data planes enforce them) after every change that can matter.
+  const policies = createPolicySync(ctx, services.fleet);
   const app = new Hono<AppEnv>();
   app.use(serviceTag('network'));
   app.route('/', versionRoutes());
@@ -32,6 +35,13 @@ export async function createNetwork(
   v2.use(requireAuth(services.identity.tokens));
   // Every write runs alone: IP/MAC allocation and default groups read-then-insert.
   v2.use((c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : ctx.lock.run(next)));
+  v2.use(async (c, next) => {
+    await next();
+    const write = c.req.method !== 'GET' && c.req.method !== 'HEAD';
+    if (write && c.res.status < 400 && /\/(ports|security-groups|security-group-rules)(\/|$)/.test(c.req.path)) {
+      policies.schedule();
+    }
+  });
   v2.route('/networks', networkRoutes(ctx));
   v2.route('/subnets', subnetRoutes(ctx));
   v2.route('/ports', portRoutes(ctx));
@@ -43,5 +53,22 @@ export async function createNetwork(
   v2.route('/', tagRoutes(ctx));
   v2.route('/', extensionRoutes());
   app.route('/v2.0', v2);
-  return { app, ...networkService(ctx) };
+  const service = networkService(ctx);
+  return {
+    app,
+    ...service,
+    async allocateForServer(...args) {
+      const bound = await service.allocateForServer(...args);
+      policies.schedule();
+      return bound;
+    },
+    async releaseForServer(serverId) {
+      await service.releaseForServer(serverId);
+      policies.schedule();
+    },
+    async stop() {
+      policies.stop();
+      await policies.settled();
+    },
+  };
 }
