@@ -84,7 +84,7 @@ export async function createEdgeSite(options: EdgeSiteOptions): Promise<EdgeSite
   const identity = await createIdentity(deps);
   const fleet = await createFleet(deps);
   const image = await createImage(deps, { identity });
-  const network = await createNetwork(deps, { identity });
+  const network = await createNetwork(deps, { identity, fleet: fleet.fleet });
   const volume = await createVolume(deps, { identity, image, fleet: fleet.fleet });
   const compute = await createCompute(deps, {
     identity,
