@@ -22,7 +22,7 @@ kpkg="${BRUME_GUEST_KERNEL_PKG:-$(pick_kernel)}"
 [ -n "$kpkg" ] || { echo "build.sh: no linux-image-6.1.0-*-cloud-amd64 in apt-cache (run apt-get update?)" >&2; exit 1; }
 kver="${kpkg#linux-image-}"
 
-stamp="$(cat "$here/build.sh" "$here/init" | sha256sum | cut -c1-16)-$kver"
+stamp="$(cat "$here/build.sh" "$here/init" "$here/udhcpc.script" | sha256sum | cut -c1-16)-$kver"
 if [ -f "$out/manifest.env" ] && grep -qx "STAMP=$stamp" "$out/manifest.env"; then
   echo "$out"
   exit 0
