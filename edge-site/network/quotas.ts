@@ -56,10 +56,13 @@ async function overrides(ctx: NetCtx, projectId: string): Promise<Map<string, nu
   return new Map(rows.map((r) => [r.resource, r.limit]));
 }
 
-/** A project's limits: defaults with its overrides applied. */
+/** A project's limits: defaults with its overrides applied (federation-wide ones first on a federated site). */
 export async function limitsOf(ctx: NetCtx, projectId: string): Promise<Record<QuotaResource, number>> {
   const o = await overrides(ctx, projectId);
-  return Object.fromEntries(RESOURCES.map((r) => [r, o.get(r) ?? DEFAULT_QUOTAS[r]])) as Record<QuotaResource, number>;
+  const e = ctx.deps.quotaEscrow;
+  return Object.fromEntries(
+    RESOURCES.map((r) => [r, e?.limitOf(projectId, `network.${r}`) ?? o.get(r) ?? DEFAULT_QUOTAS[r]]),
+  ) as Record<QuotaResource, number>;
 }
 
 async function usage(ctx: NetCtx, projectId: string, resource: QuotaResource): Promise<number> {
@@ -75,10 +78,24 @@ export async function checkQuota(ctx: NetCtx, projectId: string, resource: Quota
     .from(quotas)
     .where(and(eq(quotas.projectId, projectId), eq(quotas.resource, resource)))
     .get();
-  const limit = row?.limit ?? DEFAULT_QUOTAS[resource];
+  const e = ctx.deps.quotaEscrow;
+  const limit = e?.limitOf(projectId, `network.${resource}`) ?? row?.limit ?? DEFAULT_QUOTAS[resource];
   if (limit < 0) return;
-  if ((await usage(ctx, projectId, resource)) + more > limit) {
+  const used = await usage(ctx, projectId, resource);
+  if (used + more > limit) {
     throw conflictOf('OverQuota', `Quota exceeded for resources: ['${resource}'].`);
+  }
+  // Federated: the limit is federation-wide and this site consumes only its escrow share (federation/quota).
+  const verdict = await e?.reserve(projectId, `network.${resource}`, used, more, limit);
+  if (verdict && !verdict.ok) {
+    const rest =
+      verdict.unreachable.length > 0
+        ? `the rest is held by unreachable sites: ${verdict.unreachable.join(', ')}`
+        : 'reachable sites have none to spare';
+    throw conflictOf(
+      'OverQuota',
+      `Quota exceeded for resources: ['${resource}']. This site's share of the federation-wide limit is ${verdict.share}; ${rest}.`,
+    );
   }
 }
 
@@ -140,6 +157,7 @@ export async function updateQuota(
       .insert(quotas)
       .values(r)
       .onConflictDoUpdate({ target: [quotas.projectId, quotas.resource], set: { limit: r.limit } });
+    await ctx.deps.quotaEscrow?.setLimit(projectId, `network.${r.resource}`, r.limit);
   }
   return limitsOf(ctx, projectId);
 }
@@ -148,4 +166,7 @@ export async function updateQuota(
 export async function resetQuota(ctx: NetCtx, auth: AuthContext, projectId: string): Promise<void> {
   if (!isAdmin(auth)) throw policyDenied('rule:delete_quota');
   await ctx.db.delete(quotas).where(eq(quotas.projectId, projectId));
+  for (const r of ctx.deps.quotaEscrow ? RESOURCES : []) {
+    await ctx.deps.quotaEscrow?.resetLimit(projectId, `network.${r}`);
+  }
 }

@@ -24,6 +24,9 @@ export interface VolumeQuotas {
   reserve(projectId: string, delta: Partial<Usage>): Promise<void>;
 }
 
+/** Resources whose limit is federation-wide on a federated site (`deps.quotaEscrow`: per-site escrow shares). */
+const ESCROWED = ['volumes', 'gigabytes', 'snapshots'] as const;
+
 /** Builds the quotas over the site database. */
 export function volumeQuotaStore(deps: SiteDeps): VolumeQuotas {
   const { db } = deps.db;
@@ -33,6 +36,8 @@ export function volumeQuotaStore(deps: SiteDeps): VolumeQuotas {
       for (const r of await db.select().from(volumeQuotas).where(eq(volumeQuotas.projectId, projectId))) {
         if (r.resource in out) out[r.resource as QuotaResource] = r.hardLimit;
       }
+      const e = deps.quotaEscrow;
+      for (const r of e ? ESCROWED : []) out[r] = e?.limitOf(projectId, `volume.${r}`) ?? out[r];
       return out;
     },
     async usage(projectId) {
@@ -62,11 +67,15 @@ export function volumeQuotaStore(deps: SiteDeps): VolumeQuotas {
           .insert(volumeQuotas)
           .values({ projectId, resource, hardLimit })
           .onConflictDoUpdate({ target: [volumeQuotas.projectId, volumeQuotas.resource], set: { hardLimit } });
+        if ((ESCROWED as readonly string[]).includes(resource)) {
+          await deps.quotaEscrow?.setLimit(projectId, `volume.${resource}`, hardLimit);
+        }
       }
       return q.limits(projectId);
     },
     async reset(projectId) {
       await db.delete(volumeQuotas).where(eq(volumeQuotas.projectId, projectId));
+      for (const r of deps.quotaEscrow ? ESCROWED : []) await deps.quotaEscrow?.resetLimit(projectId, `volume.${r}`);
     },
     async reserve(projectId, delta) {
       const [limits, used] = await Promise.all([q.limits(projectId), q.usage(projectId)]);
@@ -88,6 +97,22 @@ export function volumeQuotaStore(deps: SiteDeps): VolumeQuotas {
             'over_quota',
             'volume.quota_exceeded',
             `VolumeLimitExceeded: Maximum number of ${k} allowed (${limit}) exceeded for quota '${k}'. Requested ${n}, already used ${used[k]}.`,
+          );
+        }
+      }
+      const e = deps.quotaEscrow;
+      for (const k of e ? ESCROWED : []) {
+        const n = delta[k] ?? 0;
+        const verdict = await e?.reserve(projectId, `volume.${k}`, used[k], n, limits[k]);
+        if (verdict && !verdict.ok) {
+          const rest =
+            verdict.unreachable.length > 0
+              ? `the rest is held by unreachable sites: ${verdict.unreachable.join(', ')}`
+              : 'reachable sites have none to spare';
+          throw new BrumeError(
+            'over_quota',
+            'volume.quota_exceeded',
+            `VolumeLimitExceeded: Maximum number of ${k} allowed (${limits[k]}) exceeded for quota '${k}'. Requested ${n}, already used ${used[k]} (this site's share of the federation-wide limit is ${verdict.share}; ${rest}).`,
           );
         }
       }

@@ -54,7 +54,7 @@ async function bootUntilRefused(site: FederatedSite, token: string, image: strin
   throw new Error('never refused');
 }
 
-describe('federation-wide Nova quota (3 whole sites)', () => {
+describe('federation-wide quotas through the OpenStack APIs (3 whole sites)', () => {
   let fed: SiteFederation | undefined;
   afterEach(async () => {
     await fed?.close();
@@ -117,5 +117,41 @@ describe('federation-wide Nova quota (3 whole sites)', () => {
     expect(inst).toMatchObject({ limit: 4, explicit: true, used: 2 });
     const sites = Object.values(inst.sites) as Array<{ spendable: number }>;
     expect(sites.reduce((n, s) => n + s.spendable, 0)).toBe(4);
+  });
+
+  it('Neutron (409) and Cinder limits are federation-wide too', async () => {
+    fed = await createSiteFederation(['a', 'b', 'c']);
+    const [a, b, c] = [fed.site('a'), fed.site('b'), fed.site('c')];
+    const token = await adminToken(a);
+    const project = (await call(a, token, 'GET', '/v3/auth/projects')).body.projects.find(
+      (p: { name: string }) => p.name === 'admin',
+    ).id as string;
+    expect(
+      (await call(b, token, 'PUT', `/network/v2.0/quotas/${project}`, { quota: { network: 2 } })).status,
+    ).toBe(200);
+    const vq = await call(b, token, 'PUT', `/volume/v3/${project}/os-quota-sets/${project}`, {
+      quota_set: { volumes: 2 },
+    });
+    expect(vq.status).toBe(200);
+    await fed.settle();
+    fed.net.partition([['a'], ['b'], ['c']]);
+    const net = (s: FederatedSite, name: string) =>
+      call(s, token, 'POST', '/network/v2.0/networks', { network: { name } });
+    expect((await net(a, 'n1')).status).toBe(201);
+    expect((await net(a, 'n2')).status).toBe(409);
+    expect((await net(b, 'n3')).status).toBe(201);
+    const refused = await net(c, 'n4');
+    expect(refused.status).toBe(409);
+    expect(refused.body.NeutronError.type).toBe('OverQuota');
+    expect(refused.body.NeutronError.message).toContain('held by unreachable sites: a, b');
+    const vol = (s: FederatedSite) =>
+      call(s, token, 'POST', `/volume/v3/${project}/volumes`, { volume: { size: 1, name: 'v' } });
+    expect((await vol(c)).status).toBe(403);
+    expect((await vol(a)).status).toBe(202);
+    fed.net.heal();
+    await fed.settle();
+    // Connected again: c asks a and b, which have nothing to spare for networks (both used theirs) but a volume.
+    expect((await net(c, 'n5')).status).toBe(409);
+    expect((await vol(c)).status).toBe(202);
   });
 });
