@@ -20,6 +20,7 @@ import { createImage } from './image/index.ts';
 import { createNetwork } from './network/index.ts';
 import { createMetrics } from './ops/metrics.ts';
 import { opsRoutes } from './ops/routes.ts';
+import { createOrchestration } from './orchestration/index.ts';
 import type { Fleet, IdentityService, Placement, SiteDeps, SiteModule } from './services.ts';
 import { createVolume } from './volume/index.ts';
 
@@ -94,7 +95,13 @@ export async function createEdgeSite(options: EdgeSiteOptions): Promise<EdgeSite
     placement: fleet.placement,
     volume,
   });
-  const modules: SiteModule[] = [identity, fleet, image, network, volume, compute];
+  // Stacks call the site's own APIs in-process (the app exists by the time any request runs).
+  const orchestration = await createOrchestration(deps, {
+    identity,
+    local: async (request) => app.fetch(request),
+    localUrl: () => config.api.publicUrl ?? `http://${config.api.host}:${config.api.port}`,
+  });
+  const modules: SiteModule[] = [identity, fleet, image, network, volume, compute, orchestration];
   const federation = options.federation ? await options.federation({ deps, identity }) : undefined;
 
   const app = new Hono<AppEnv>();
@@ -125,6 +132,7 @@ export async function createEdgeSite(options: EdgeSiteOptions): Promise<EdgeSite
   app.route('/image', image.app);
   app.route('/network', network.app);
   app.route('/volume', volume.app);
+  app.route('/orchestration', orchestration.app);
   if (federation) app.route('/federation/v1', federation.app);
   // The web console (static client; it calls the APIs above like any client).
   app.route('/dashboard', dashboardRoutes());

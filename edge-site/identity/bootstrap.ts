@@ -19,6 +19,12 @@ const SERVICES: ReadonlyArray<{ type: string; name: string; path: string; descri
     path: '/volume/v3/$(project_id)s',
     description: 'Block Storage (Cinder v3)',
   },
+  {
+    type: 'orchestration',
+    name: 'heat',
+    path: '/orchestration/v1/$(project_id)s',
+    description: 'Orchestration (Heat v1)',
+  },
 ];
 
 /**

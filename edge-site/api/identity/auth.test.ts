@@ -79,6 +79,7 @@ describe('POST /v3/auth/tokens', () => {
       'identity:keystone',
       'image:glance',
       'network:neutron',
+      'orchestration:heat',
       'volumev3:cinderv3',
     ]);
     // Keystone substitutes the token's project into templated endpoint URLs.
@@ -305,7 +306,7 @@ describe('/v3/auth/*', () => {
   it('lists the catalog, projects, domains and system a token may scope to', async () => {
     const f = await setup();
     const t = f.adminToken;
-    expect((await f.call('GET', '/v3/auth/catalog', { token: t })).body.catalog).toHaveLength(6);
+    expect((await f.call('GET', '/v3/auth/catalog', { token: t })).body.catalog).toHaveLength(7);
     const projects = (await f.call('GET', '/v3/auth/projects', { token: t })).body.projects;
     expect(projects.map((p: { name: string }) => p.name)).toEqual(['admin']);
     expect((await f.call('GET', '/v3/auth/domains', { token: t })).body.domains).toEqual([]);
