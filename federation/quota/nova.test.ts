@@ -126,9 +126,9 @@ describe('federation-wide quotas through the OpenStack APIs (3 whole sites)', ()
     const project = (await call(a, token, 'GET', '/v3/auth/projects')).body.projects.find(
       (p: { name: string }) => p.name === 'admin',
     ).id as string;
-    expect(
-      (await call(b, token, 'PUT', `/network/v2.0/quotas/${project}`, { quota: { network: 2 } })).status,
-    ).toBe(200);
+    expect((await call(b, token, 'PUT', `/network/v2.0/quotas/${project}`, { quota: { network: 2 } })).status).toBe(
+      200,
+    );
     const vq = await call(b, token, 'PUT', `/volume/v3/${project}/os-quota-sets/${project}`, {
       quota_set: { volumes: 2 },
     });
