@@ -1,5 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Logger } from '../../shared/ports/logger.ts';
 import { isOurProcess, readPid, signal } from '../drivers/qemu/process.ts';
 import { createNetworkDataPlane, type NetworkDataPlane } from './data-plane.ts';
@@ -16,7 +16,12 @@ export async function hostDataPlane(host: string, dataDir: string, log: Logger):
     log.warn({ reason: why }, 'no network data plane: VMs get user-mode NICs and cannot reach each other');
     return undefined;
   }
-  const namespace = namespaceName(host, dataDir);
+  // The namespace recorded by an earlier run wins (VMs still use its taps), else one named after host + folder.
+  const recorded = await readFile(join(dataDir, 'network', 'state.json'), 'utf8').then(
+    (text) => (JSON.parse(text) as { namespace?: string }).namespace,
+    () => undefined,
+  );
+  const namespace = recorded ?? namespaceName(host, resolve(dataDir));
   log.info({ namespace }, 'network data plane: bridges, taps, dnsmasq and nftables in this namespace');
   return createNetworkDataPlane({ dir: join(dataDir, 'network'), namespace, log: log.child({ namespace }) });
 }
