@@ -37,6 +37,7 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('dialog', (d) => void d.accept());
+    await grantDemoProject(site1);
   }, 90_000);
 
   afterAll(async () => {
@@ -103,6 +104,10 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
     await row.getByText('ACTIVE', { exact: true }).waitFor({ timeout: 30_000 });
     await expect(row.textContent()).resolves.toContain('tiny-e2e');
     await shoot(page, 'instances');
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('img', { name: /Instances: 1 of 10/ }).waitFor();
+    await shoot(page, 'overview-in-use');
+    await page.getByRole('link', { name: 'Instances' }).click();
     await row.getByRole('button', { name: 'Console log' }).click();
     const log = page.getByLabel('Console output');
     await expect
@@ -129,6 +134,43 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
       await shoot(page, shot);
     }
     await page.getByRole('table', { name: 'Hypervisors' }).getByText('site1-host1').waitFor();
+  });
+
+  it('creates a network with its subnet, a key pair and a volume through the forms', async () => {
+    await page.getByRole('link', { name: 'Networks', exact: true }).click();
+    await page.getByLabel('Network name').fill('net1');
+    await page.getByLabel('Subnet CIDR (optional)').fill('10.9.0.300/24');
+    await page.getByRole('button', { name: 'Create network' }).click();
+    await page.getByText('Enter an IPv4 CIDR').waitFor();
+    await page.getByLabel('Subnet CIDR (optional)').fill('10.9.0.0/24');
+    await page.getByRole('button', { name: 'Create network' }).click();
+    await page
+      .getByRole('table', { name: 'Networks' })
+      .getByText(/net1-subnet 10\.9\.0\.0\/24/)
+      .waitFor();
+    await page.getByRole('link', { name: 'Key pairs', exact: true }).click();
+    await page.getByLabel('Key pair name').fill('k1');
+    await page.getByRole('button', { name: 'Create key pair' }).click();
+    await page.locator('pre.console').filter({ hasText: 'PRIVATE KEY' }).waitFor();
+    await page.getByRole('table', { name: 'Key pairs' }).getByText('k1', { exact: true }).waitFor();
+    await page.getByRole('link', { name: 'Volumes', exact: true }).click();
+    await page.getByLabel('Volume name').fill('vol1');
+    await page.getByRole('button', { name: 'Create volume' }).click();
+    await page.getByRole('row').filter({ hasText: 'vol1' }).getByText('available').waitFor({ timeout: 20_000 });
+  });
+
+  it('switches project (rescoped token) and region (the other site’s dashboard)', async () => {
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByLabel('Project').selectOption({ label: 'demo' });
+    await page.getByText('Limit summary of project demo').waitFor();
+    await page.getByLabel('Project').selectOption({ label: 'admin' });
+    await page.getByText('Limit summary of project admin').waitFor();
+    await page.getByLabel('Region').selectOption('site2');
+    await page.waitForURL(`${site2}/dashboard/#/overview`);
+    await page.getByText('Limit summary of project admin').waitFor();
+    expect(await page.getByLabel('Region').inputValue()).toBe('site2');
+    await page.goto(`${site1}/dashboard/#/overview`);
+    await page.getByText('Limit summary of project admin').waitFor();
   });
 
   it('stays readable on a narrow screen', async () => {
@@ -172,4 +214,40 @@ function stopSite(up: Running, site: string): void {
   const child = Number(line?.split(' ')[0]);
   if (!child) throw new Error(`no site process for ${site} among:\n${children.join('\n')}`);
   process.kill(child, 'SIGTERM');
+}
+
+/** A second project `demo` on which admin has a role, so the project switcher has somewhere to go. */
+async function grantDemoProject(site: string): Promise<void> {
+  const auth = await fetch(`${site}/v3/auth/tokens`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: { user: { name: 'admin', domain: { id: 'default' }, password: PASSWORD } },
+        },
+        scope: { project: { name: 'admin', domain: { id: 'default' } } },
+      },
+    }),
+  });
+  const token = auth.headers.get('x-subject-token') ?? '';
+  const body = (await auth.json()) as { token: { user: { id: string } } };
+  const h = { 'X-Auth-Token': token, 'Content-Type': 'application/json' };
+  const project = (await (
+    await fetch(`${site}/v3/projects`, {
+      method: 'POST',
+      headers: h,
+      body: JSON.stringify({ project: { name: 'demo', domain_id: 'default' } }),
+    })
+  ).json()) as { project: { id: string } };
+  const roles = (await (await fetch(`${site}/v3/roles?name=member`, { headers: h })).json()) as {
+    roles: Array<{ id: string }>;
+  };
+  const role = roles.roles[0]?.id ?? '';
+  const put = await fetch(`${site}/v3/projects/${project.project.id}/users/${body.token.user.id}/roles/${role}`, {
+    method: 'PUT',
+    headers: h,
+  });
+  expect(put.status).toBe(204);
 }
