@@ -13,6 +13,8 @@
  *       through one shared broker started by `up` instead of libp2p. `--sites 1` is the single site above.
  *   brume site  --config FILE     one site (JSON or YAML; see shared/config.ts for every option and default)
  *   brume agent --config FILE     one site agent (see site-agent/cli.ts)
+ *   brume global [--site URL]... [--port 8000]   the global API on Node (federation/global/cli.ts); `up --sites N`
+ *       starts one too, on --global-port (default 8000), and prints its OS_* block first.
  *   brume scenario run FILE [--mode sim|proc|netns] [--seed N] [--out DIR]
  *       A partition/split-brain experiment with its report (see scenarios/README.md).
  */
@@ -175,6 +177,7 @@ async function up(argv: string[]): Promise<void> {
       sites: { type: 'string', default: process.env.BRUME_SITES },
       federation: { type: 'string', default: process.env.BRUME_FEDERATION ?? 'libp2p' },
       'p2p-port': { type: 'string', default: '4001' },
+      'global-port': { type: 'string', default: process.env.BRUME_GLOBAL_PORT ?? '8000' },
     },
   });
   const federation = values.federation;
@@ -197,6 +200,7 @@ async function up(argv: string[]): Promise<void> {
       port: Number(values.port),
       mqttPort: Number(values['mqtt-port']),
       p2pPort: Number(values['p2p-port']),
+      globalPort: Number(values['global-port']),
       agents: Number(values.agents),
       driver: choice,
       agentLogLevel: values['agent-log-level'],
@@ -331,6 +335,13 @@ async function main(): Promise<void> {
       process.exit(await scenarioCommand(rest));
       return;
     }
+    case 'global': {
+      // Loaded lazily, like the scenario runner: the global API is not needed to run a site.
+      const { globalCommand } = await import('../federation/global/cli.ts');
+      const code = await globalCommand(rest);
+      if (code !== undefined) process.exit(code);
+      return;
+    }
     case 'agent': {
       const child = spawnAgent(rest);
       onSignal(() => stopChild(child));
@@ -339,7 +350,7 @@ async function main(): Promise<void> {
     }
     default:
       console.error(
-        'usage: brume up [options] | brume site --config FILE | brume agent --config FILE | brume scenario run FILE',
+        'usage: brume up [options] | brume site --config FILE | brume agent --config FILE | brume scenario run FILE | brume global --site URL',
       );
       process.exit(command === undefined || command === '--help' ? 0 : 2);
   }

@@ -1,0 +1,311 @@
+/**
+ * The `sim` fidelity level: every site is the real federated edge site (createFederatedSite: identity, compute,
+ * image, network, volume modules, replicated catalog, sync, membership) in this process, on one virtual clock,
+ * seeded ids, SQLite in memory (a file when the site is killed and restarted), one memory network carrying the
+ * declared link latencies and loss. API requests are `app.request()` calls. Hosts, when a workload needs them, are
+ * real agents with the fake driver on one in-process MQTT broker (loopback TCP: boot completion then follows the
+ * wall clock, and the run says it is not bit-for-bit reproducible).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { seedDefaultFlavors } from '../../edge-site/compute/index.ts';
+import { type EmbeddedBroker, startEmbeddedBroker } from '../../edge-site/fleet/broker.ts';
+import { createFederatedSite, type FederatedSite } from '../../federation/site/federated-site.ts';
+import { createMemoryNetwork, type MemoryNetwork } from '../../federation/transports/memory.ts';
+import { parseAgentConfig, parseSiteConfig } from '../../shared/config.ts';
+import type { Clock } from '../../shared/ports/clock.ts';
+import { seededIds } from '../../shared/ports/ids.ts';
+import { silentLogger } from '../../shared/ports/logger.ts';
+import { type Agent, createAgent } from '../../site-agent/agent.ts';
+import { createFakeDriver } from '../../site-agent/drivers/fake/index.ts';
+import type { LinkSpec, Scenario } from '../schema.ts';
+import type { SiteRequest, SiteResponse, World } from '../world.ts';
+import { linkBetween, seededRandom } from './links.ts';
+import { type VirtualClock, virtualClock } from './virtual-clock.ts';
+
+const START = Date.UTC(2026, 0, 1);
+const ADMIN_PASSWORD = 'scenario-admin';
+
+/** A clock that reads `offset` ms ahead of (or behind) the shared virtual clock: a site with a skewed clock. */
+function skewed(base: VirtualClock, offset: { ms: number }): Clock {
+  return { now: () => base.now() + offset.ms, sleep: (ms) => base.sleep(ms), every: (ms, fn) => base.every(ms, fn) };
+}
+
+interface SimSite {
+  name: string;
+  site?: FederatedSite;
+  offset: { ms: number };
+  dbPath: string;
+  agents: (Agent | undefined)[];
+}
+
+/** Whether the scenario needs hosts (agents) at all: a boot storm or an agent fault. */
+export function needsAgents(s: Scenario): boolean {
+  return s.workload.some((w) => w.kind === 'boot-storm') || s.faults.some((f) => f.kill_agent !== undefined);
+}
+
+/** Builds the simulated federation, bootstraps every site and lets the catalogs converge before time 0. */
+export async function createSimWorld(s: Scenario, seed: number, progress: (line: string) => void): Promise<World> {
+  const clock = virtualClock(START);
+  const random = seededRandom(seed);
+  const net: MemoryNetwork = createMemoryNetwork({ clock, random });
+  const withAgents = needsAgents(s);
+  const broker: EmbeddedBroker = await startEmbeddedBroker('127.0.0.1', 0);
+  const killed = new Set(s.faults.flatMap((f) => (f.kill ? [f.kill] : [])));
+  const dir = mkdtempSync(join(tmpdir(), 'brume-sim-'));
+  const pending = new Set<Promise<unknown>>();
+  const sites = new Map<string, SimSite>();
+  let t0 = START;
+
+  const applyLinks = () => {
+    const names = s.sites.map((x) => x.name);
+    for (let i = 0; i < names.length; i++) {
+      for (let j = i + 1; j < names.length; j++) {
+        const a = names[i] as string;
+        const b = names[j] as string;
+        const l = linkBetween(s, a, b, seed);
+        net.link(a, b, { latencyMs: l.latency ?? 0, drop: l.loss ?? 0 });
+      }
+    }
+  };
+  applyLinks();
+
+  let stalls = 0;
+  const pendingWhat = new Map<Promise<unknown>, string>();
+  /**
+   * After each event: deliver due messages and let every API request started so far finish before time moves
+   * (password hashing runs on the thread pool: virtual time must not pass while it does). A request still pending
+   * after a few wall-clock seconds is waiting on the virtual clock itself; it completes at a later event.
+   */
+  const settle = async () => {
+    await net.settle();
+    const deadline = performance.now() + 3000;
+    while (pending.size > 0) {
+      if (performance.now() > deadline) {
+        stalls++;
+        if (process.env.BRUME_SIM_DEBUG) process.stderr.write(`stall: ${[...pendingWhat.values()].join(', ')}\n`);
+        break;
+      }
+      await Promise.race([...pending, new Promise<void>((r) => setTimeout(r, 20))]).catch(() => {});
+      await net.settle();
+    }
+  };
+
+  const startSite = async (ss: SimSite, index: number) => {
+    const parsed = parseSiteConfig({
+      site: ss.name,
+      region: s.sites[index]?.region,
+      dataDir: join(dir, ss.name),
+      api: { port: 0, publicUrl: `http://${ss.name}.sim:5000` },
+      mqtt: { url: broker.url },
+      bootstrap: { adminPassword: ADMIN_PASSWORD },
+      federation: {
+        enabled: true,
+        transport: 'none',
+        heartbeatSeconds: s.federation.heartbeat / 1000,
+        syncIntervalMs: s.federation.sync_interval,
+      },
+    });
+    if (!parsed.ok) throw new Error(parsed.diagnostics.join('; '));
+    const c = skewed(clock, ss.offset);
+    ss.site = await createFederatedSite({
+      config: parsed.config,
+      clock: c,
+      ids: seededIds(seed * 100_003 + index + 1, () => c.now()),
+      dbPath: ss.dbPath,
+      transport: net.endpoint(ss.name),
+    });
+  };
+
+  const startAgent = async (ss: SimSite, host: number, index: number) => {
+    const cfg = parseAgentConfig({
+      site: ss.name,
+      host: `${ss.name}-host${host}`,
+      mqttUrl: broker.url,
+      dataDir: join(dir, ss.name, `agent${host}`),
+      heartbeatSeconds: 5,
+    });
+    if (!cfg.ok) throw new Error(cfg.diagnostics.join('; '));
+    const driver = createFakeDriver({
+      clock,
+      seed: seed + index * 1000 + host,
+      spawnDelayMs: 0,
+      actionDelayMs: 0,
+      stateFile: join(dir, ss.name, `agent${host}`, 'vms.json'),
+    });
+    const agent = createAgent({
+      config: cfg.config,
+      driver,
+      clock,
+      log: silentLogger,
+      ids: seededIds(seed * 7919 + index * 1000 + host, () => clock.now()),
+      ephemeral: true,
+    });
+    await agent.start();
+    ss.agents[host - 1] = agent;
+  };
+
+  progress(`sim: starting ${s.sites.length} site(s)`);
+  for (const [i, spec] of s.sites.entries()) {
+    const ss: SimSite = {
+      name: spec.name,
+      offset: { ms: 0 },
+      dbPath: killed.has(spec.name) ? join(dir, spec.name, 'site.db') : ':memory:',
+      agents: [],
+    };
+    sites.set(spec.name, ss);
+    await startSite(ss, i);
+    if (i % 50 === 49) progress(`sim: ${i + 1}/${s.sites.length} sites started`);
+  }
+  // Every site bootstraps before hearing of the others, as sites started at once would.
+  net.partition(s.sites.map((x) => [x.name]));
+  for (const ss of sites.values()) {
+    const site = ss.site as FederatedSite;
+    await site.identity.bootstrap({
+      adminUser: 'admin',
+      adminPassword: ADMIN_PASSWORD,
+      adminProject: 'admin',
+      publicUrl: site.url,
+    });
+    await seedDefaultFlavors(site.deps.catalog, site.deps.clock);
+  }
+  net.heal();
+  if (withAgents) {
+    for (const [i, spec] of s.sites.entries()) {
+      const ss = sites.get(spec.name) as SimSite;
+      for (let h = 1; h <= spec.hosts; h++) await startAgent(ss, h, i);
+    }
+  }
+  // Warm-up: let the catalogs converge before the timeline starts.
+  progress('sim: converging the catalogs before time 0');
+  await clock.runUntil(clock.now() + 10 * s.federation.sync_interval, settle);
+  t0 = clock.now();
+
+  const siteOf = (name: string) => {
+    const ss = sites.get(name);
+    if (!ss) throw new Error(`no site ${name}`);
+    return ss;
+  };
+
+  const fidelity = [
+    `${s.sites.length} real federated edge sites (all modules) in one process, SQLite in memory`,
+    'virtual clock driven by a discrete-event scheduler; ids seeded; memory transport with per-link latency and loss',
+    'latencies are virtual time: the client link plus any wait on the clock or the WAN (CPU time is not counted)',
+    'jitter is a fixed seeded offset per link; bandwidth is not modelled',
+    withAgents
+      ? 'hosts: real agents with the fake driver on one loopback MQTT broker (boot completion follows the wall clock)'
+      : 'no agents: the workload needs no hosts',
+  ];
+
+  const world: World = {
+    mode: 'sim',
+    deterministic: !withAgents,
+    get fidelity() {
+      return [
+        ...fidelity,
+        ...(stalls > 0 ? [`${stalls} event(s) moved on while a request waited on the virtual clock`] : []),
+      ];
+    },
+    now: () => clock.now() - t0,
+    at(t, fn) {
+      clock.at(t0 + t, fn);
+    },
+    async runUntil(t) {
+      await clock.runUntil(t0 + t, settle);
+    },
+    sleep: (ms) => clock.sleep(ms),
+    async request(name, req: SiteRequest): Promise<SiteResponse> {
+      const ss = sites.get(name);
+      if (!ss?.site) return { status: 0, body: null, headers: new Headers() };
+      const headers: Record<string, string> = { ...req.headers };
+      if (req.body !== undefined) headers['Content-Type'] = 'application/json';
+      if (req.raw !== undefined) headers['Content-Type'] = 'application/octet-stream';
+      if (req.token) headers['X-Auth-Token'] = req.token;
+      const p = (async () => {
+        const res = await (ss.site as FederatedSite).app.request(req.path, {
+          method: req.method ?? 'GET',
+          headers,
+          body: req.raw ?? (req.body === undefined ? undefined : JSON.stringify(req.body)),
+        });
+        const text = await res.text();
+        let body: unknown = null;
+        try {
+          body = text ? JSON.parse(text) : null;
+        } catch {
+          body = text;
+        }
+        return { status: res.status, body, headers: res.headers };
+      })();
+      pending.add(p);
+      pendingWhat.set(p, `${req.method ?? 'GET'} ${req.path}`);
+      try {
+        return await p;
+      } catch {
+        return { status: 0, body: null, headers: new Headers() };
+      } finally {
+        pending.delete(p);
+        pendingWhat.delete(p);
+      }
+    },
+    clientLatency: () => 2 * (s.links.client.latency ?? 0),
+    async partition(groups) {
+      const listed = new Set(groups.flat());
+      // A site named in no group is cut off from everyone.
+      net.partition([...groups, ...s.sites.filter((x) => !listed.has(x.name)).map((x) => [x.name])]);
+    },
+    async heal() {
+      net.heal();
+    },
+    async setLink(a, b, link: LinkSpec) {
+      for (const x of a) for (const y of b) if (x !== y) net.link(x, y, { latencyMs: link.latency, drop: link.loss });
+    },
+    async killSite(name) {
+      const ss = siteOf(name);
+      const site = ss.site;
+      ss.site = undefined;
+      await site?.stop();
+    },
+    async restartSite(name) {
+      const ss = siteOf(name);
+      if (ss.site) return;
+      await startSite(
+        ss,
+        s.sites.findIndex((x) => x.name === name),
+      );
+    },
+    async killAgent(name, host) {
+      const ss = siteOf(name);
+      const a = ss.agents[host - 1];
+      ss.agents[host - 1] = undefined;
+      await a?.kill();
+    },
+    async restartAgent(name, host) {
+      const ss = siteOf(name);
+      if (ss.agents[host - 1]) return;
+      await startAgent(
+        ss,
+        host,
+        s.sites.findIndex((x) => x.name === name),
+      );
+    },
+    async skewClock(name, ms) {
+      siteOf(name).offset.ms = ms;
+    },
+    isUp: (name) => sites.get(name)?.site !== undefined,
+    adminPassword: ADMIN_PASSWORD,
+    traffic() {
+      const st = net.stats();
+      return { messages: st.sent, bytes: st.bytes, dropped: st.dropped };
+    },
+    async close() {
+      for (const ss of sites.values()) {
+        for (const a of ss.agents) await a?.stop().catch(() => {});
+        await ss.site?.stop().catch(() => {});
+      }
+      await broker.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return world;
+}
