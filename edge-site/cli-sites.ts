@@ -8,6 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { parseGlobalConfig } from '../federation/global/config.ts';
+import { type GlobalServer, startGlobalServer } from '../federation/global/node.ts';
 import type { DriverChoice } from './cli-vms.ts';
 import { type EmbeddedBroker, startEmbeddedBroker } from './fleet/broker.ts';
 
@@ -21,6 +23,8 @@ export interface UpSitesOptions {
   port: number;
   mqttPort: number;
   p2pPort: number;
+  /** Port of the global API in front of the sites (0: a free one; taken: a free one). */
+  globalPort?: number;
   agents: number;
   driver: DriverChoice;
   agentLogLevel: string;
@@ -108,7 +112,9 @@ export async function upSites(o: UpSitesOptions): Promise<void> {
 
   const children: ChildProcess[] = [];
   const agents: ChildProcess[] = [];
+  let global: GlobalServer | undefined;
   const stopAll = async () => {
+    await global?.close();
     await Promise.all(agents.map(o.stopChild));
     await Promise.all(children.map(o.stopChild));
     await broker?.close();
@@ -168,10 +174,37 @@ export async function upSites(o: UpSitesOptions): Promise<void> {
       );
     }
   }
+  const globalConfig = parseGlobalConfig({ sites: urls.map((u) => u.url) });
+  if (!globalConfig.ok) {
+    await stopAll();
+    o.fail(`global API: ${globalConfig.diagnostics.join('; ')}`, 1);
+  }
+  const gp = o.globalPort ?? 8000;
+  global = await startGlobalServer({
+    config: globalConfig.config,
+    host: o.host,
+    port: gp === 0 || (await isFree(o.host, gp)) ? gp : 0,
+  });
   const via = o.federation === 'mqtt' ? `one MQTT broker (${broker?.url})` : 'libp2p';
   o.print(`Brume federation of ${o.sites} sites is up, federated over ${via}; data in ${o.dataDir}`);
   o.print(`${o.agents} agent(s) per site with the ${o.driver.driver} hypervisor driver: ${o.driver.reason}.`);
   for (const u of urls) for (const note of u.notes) o.print(note);
+  o.print(
+    `\n# The whole federation through the global API ${global.url} (regions ${names.join(', ')}; region "all": ` +
+      'lists fan out, creates are placed). Pick a region with --os-region-name.',
+  );
+  o.print(
+    [
+      `export OS_AUTH_URL=${global.url}/v3`,
+      'export OS_IDENTITY_API_VERSION=3',
+      'export OS_USERNAME=admin',
+      `export OS_PASSWORD=${o.password}`,
+      'export OS_PROJECT_NAME=admin',
+      'export OS_USER_DOMAIN_NAME=Default',
+      'export OS_PROJECT_DOMAIN_NAME=Default',
+      `export OS_REGION_NAME=${names[0]}`,
+    ].join('\n'),
+  );
   for (const [i, s] of started.entries()) {
     o.print(
       `\n# ${s.name} (region ${s.name}): API ${urls[i]?.url}, MQTT ${urls[i]?.mqtt}, dashboard ${urls[i]?.url}/dashboard/`,

@@ -31,7 +31,7 @@ const url = z
 const positive = (d: number) => z.coerce.number().int().positive().default(d);
 
 const schema = z.object({
-  sites: z.array(url).min(1, 'name at least one site URL (BRUME_SITES or --site)'),
+  sites: z.array(url).min(1, 'name at least one site URL (BRUME_GLOBAL_SITES or --site)'),
   publicUrl: url.optional(),
   timeoutMs: positive(30_000),
   fanOutTimeoutMs: positive(5_000),
@@ -53,11 +53,11 @@ export function parseGlobalConfig(
   return { ok: true, config: { ...r.data, publicUrl: r.data.publicUrl } };
 }
 
-/** Reads `BRUME_SITES` (comma- or space-separated URLs), `BRUME_GLOBAL_URL` and `BRUME_GLOBAL_*` numbers. */
+/** Reads `BRUME_GLOBAL_SITES` (comma- or space-separated URLs), `BRUME_GLOBAL_URL` and `BRUME_GLOBAL_*` numbers. */
 export function configFromEnv(env: Record<string, unknown>): GlobalConfigInput {
   const str = (k: string) => (typeof env[k] === 'string' && env[k] !== '' ? (env[k] as string) : undefined);
   return {
-    sites: (str('BRUME_SITES') ?? '').split(/[\s,]+/).filter((s) => s !== ''),
+    sites: (str('BRUME_GLOBAL_SITES') ?? '').split(/[\s,]+/).filter((s) => s !== ''),
     publicUrl: str('BRUME_GLOBAL_URL'),
     timeoutMs: str('BRUME_GLOBAL_TIMEOUT_MS'),
     fanOutTimeoutMs: str('BRUME_GLOBAL_FANOUT_TIMEOUT_MS'),

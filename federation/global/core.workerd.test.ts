@@ -10,7 +10,7 @@ describe('global API core routing (inside workerd)', () => {
   it('the Worker entry reports a missing site list as a diagnostic', async () => {
     const r = await worker.fetch(new Request('https://global.example/v3'), {});
     expect(r.status).toBe(500);
-    expect(JSON.stringify(await r.json())).toContain('BRUME_SITES');
+    expect(JSON.stringify(await r.json())).toContain('BRUME_GLOBAL_SITES');
   });
   coreRoutingCases();
 });

@@ -1,6 +1,6 @@
 /**
  * The global API as a Cloudflare Worker (`wrangler dev` / workerd). Configuration comes from the Worker's vars:
- * `BRUME_SITES` (site URLs, or one bootstrap site), optional `BRUME_GLOBAL_URL` and `BRUME_GLOBAL_*` numbers (see
+ * `BRUME_GLOBAL_SITES` (site URLs, or one bootstrap site), optional `BRUME_GLOBAL_URL` and `BRUME_GLOBAL_*` numbers (see
  * config.ts). The app and its caches (site list, breakers, keys, resource homes) live as long as the isolate.
  * Imports nothing from `node:*`.
  */
