@@ -45,6 +45,7 @@ const BUCKETS: Record<CollectionName, number> = {
   oauth_consumers: 1,
   domain_configs: 1,
   quota_grants: 16,
+  conflict_resolutions: 1,
 };
 
 /** The site that owns a record, or {@link SHARED_OWNER}. */

@@ -55,3 +55,19 @@ export interface QuotaGrant {
   /** Receiving site id -> total amount given to it under `version`. */
   given: Record<string, number>;
 }
+
+/**
+ * An admin's resolution of a conflict-ledger entry (id = the ledger entry's id, which is the same at every site),
+ * replicated so every site shows the entry resolved (`POST /federation/v1/conflicts/{id}/resolve`).
+ */
+export interface ConflictResolution {
+  id: string;
+  action: 'rename' | 'merge' | 'accept';
+  /** rename: the record renamed and its new name; merge: the survivor and the records merged into it. */
+  record_id?: string;
+  name?: string;
+  into?: string;
+  merged?: string[];
+  resolved_by: { user_id: string; user_name: string; site_id: string };
+  resolved_at: number;
+}

@@ -3,7 +3,7 @@
  * The map below is the contract between the APIs and whatever backs the catalog (SQLite today, Automerge later).
  */
 import type { Flavor, FlavorAccess, Keypair } from './compute.ts';
-import type { QuotaGrant, QuotaLimit, ResourceIndexEntry, Site } from './federation.ts';
+import type { ConflictResolution, QuotaGrant, QuotaLimit, ResourceIndexEntry, Site } from './federation.ts';
 import type {
   Credential,
   Domain,
@@ -62,6 +62,7 @@ export interface CatalogCollections {
   oauth_consumers: OAuthConsumer;
   domain_configs: DomainConfig;
   quota_grants: QuotaGrant;
+  conflict_resolutions: ConflictResolution;
 }
 
 export type CollectionName = keyof CatalogCollections;
@@ -96,4 +97,5 @@ export const COLLECTIONS = [
   'oauth_consumers',
   'domain_configs',
   'quota_grants',
+  'conflict_resolutions',
 ] as const satisfies readonly CollectionName[];
