@@ -1,5 +1,6 @@
 /** `npm run bench`: runs every benchmark and prints its figures. `npm run bench -- site` runs one group. */
 import { benchCatalog } from './catalog.ts';
+import { benchQuota } from './quota.ts';
 import { benchSite } from './site.ts';
 import { benchTransports } from './transports.ts';
 import { benchVm } from './vm.ts';
@@ -9,6 +10,7 @@ const groups: Record<string, () => Promise<void>> = {
   vm: benchVm,
   catalog: () => benchCatalog(),
   transports: () => benchTransports(),
+  quota: benchQuota,
 };
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(groups)) {
