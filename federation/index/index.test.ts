@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FederatedSite } from '../site/federated-site.ts';
-import { adminToken, createSiteFederation, type SiteFederation } from '../site/testing.ts';
+import { adminToken, createSiteFederation, issueToken, type SiteFederation } from '../site/testing.ts';
 import { indexDiff } from './writer.ts';
 
 async function call(site: FederatedSite, token: string, method: string, path: string, body?: unknown) {
@@ -91,5 +91,35 @@ describe('global resource index (3 sites, memory transport, manual clock)', () =
     await fed.settle();
     expect((await call(b, token, 'GET', `/federation/v1/resources/${id}`)).status).toBe(404);
     expect(a.index.stats().batches).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a project-scoped token sees its own project only', async () => {
+    fed = await createSiteFederation(['a', 'b']);
+    const a = fed.site('a');
+    const b = fed.site('b');
+    const admin = await adminToken(a);
+    const p = await call(a, admin, 'POST', '/v3/projects', { project: { name: 'p1', domain_id: 'default' } });
+    const u = await call(a, admin, 'POST', '/v3/users', {
+      user: { name: 'm1', password: 'm1-pw', domain_id: 'default' },
+    });
+    const role = (await call(a, admin, 'GET', '/v3/roles?name=member')).body.roles[0].id;
+    const grant = await call(
+      a,
+      admin,
+      'PUT',
+      `/v3/projects/${p.body.project.id}/users/${u.body.user.id}/roles/${role}`,
+    );
+    expect(grant.status).toBe(204);
+    const member = (await issueToken(a, 'm1', 'm1-pw', 'p1')).headers.get('x-subject-token') ?? '';
+    const mine = await call(a, member, 'POST', '/network/v2.0/networks', { network: { name: 'mine' } });
+    const theirs = await call(a, admin, 'POST', '/network/v2.0/networks', { network: { name: 'theirs' } });
+    expect([mine.status, theirs.status]).toEqual([201, 201]);
+    await a.index.flush();
+    await fed.settle();
+    const seen = await call(b, member, 'GET', '/federation/v1/resources');
+    expect(seen.body.resources.map((r: { name: string }) => r.name)).toEqual(['mine']);
+    expect((await call(b, member, 'GET', `/federation/v1/resources/${theirs.body.network.id}`)).status).toBe(404);
+    const all = await call(b, admin, 'GET', '/federation/v1/resources?type=network');
+    expect(all.body.resources.map((r: { name: string }) => r.name).sort()).toEqual(['mine', 'theirs']);
   });
 });

@@ -58,6 +58,8 @@ export function startQuotaEscrow(o: QuotaEscrowOptions): QuotaEscrowService {
   /** Reservations granted here whose resource may not show in `usage` yet: the usage level they lead to. */
   const holds = new Map<string, Array<{ level: number; until: number }>>();
   const waiting = new Map<string, (m: GrantMessage) => void>();
+  /** Peers this site has received messages from: their messages pass, so ours likely reach them too. */
+  const heard = new Set<string>();
   let seq = 0;
 
   /** Runs `fn` alone for one (project, resource): grants and local reservations never interleave. */
@@ -155,6 +157,7 @@ export function startQuotaEscrow(o: QuotaEscrowOptions): QuotaEscrowService {
   };
 
   const offMessage = o.transport.onMessage((msg: TransportMessage) => {
+    heard.add(msg.from);
     if (msg.channel !== 'direct') return;
     const m = decodeEscrow(msg.data);
     if (!m) return;
@@ -235,7 +238,8 @@ export function startQuotaEscrow(o: QuotaEscrowOptions): QuotaEscrowService {
       if (await fits()) return { ok: true };
       // Short: ask reachable peers one at a time (outside the lock: peers may be asking us at the same time).
       const reachable = new Set(o.transport.peers());
-      for (const peer of knownSites().filter((s) => s !== self && reachable.has(s))) {
+      // Only peers heard from: an ask that cannot be answered (e.g. keys not exchanged yet) would wait out the timeout.
+      for (const peer of knownSites().filter((s) => s !== self && reachable.has(s) && heard.has(s))) {
         const need = used + want - spendable(viewOf(split), self);
         if (need <= 0) break;
         const answer = await ask(peer, split, need);
