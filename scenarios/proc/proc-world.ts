@@ -15,6 +15,7 @@ import { declaredLink, seededRandom } from '../sim/links.ts';
 import { needsAgents } from '../sim/sim-world.ts';
 import type { SiteRequest, SiteResponse, TrafficStats, World } from '../world.ts';
 import { type FaultProxy, type ProxyLink, startFaultProxy } from './fault-proxy.ts';
+import { siteRequest } from './http.ts';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
 const ADMIN_PASSWORD = 'scenario-admin';
@@ -26,6 +27,10 @@ export interface ProcNetwork {
   hostOf(site: string): string;
   /** The federation broker URL the site uses. */
   brokerUrlOf(site: string): string;
+  /** A unix socket reaching the site's API when the runner cannot reach its address (netns). */
+  socketOf?(site: string): string;
+  /** Started once the site's config exists (netns: its API forwarder). */
+  siteStarted?(site: string, port: number): Promise<void>;
   /** Command prefix to start a process "at" the site (e.g. `ip netns exec NS`). */
   prefixOf(site: string): string[];
   /** Cuts `site` off from the broker (true) or reconnects it. */
@@ -145,6 +150,7 @@ export async function createProcWorldOn(
   const startSite = async (ps: ProcSite) => {
     ps.proc = spawnAt(ps.name, [cli, 'site', '--config', ps.config]);
     await ps.proc.waitFor(/listening on/, 120_000);
+    await network.siteStarted?.(ps.name, Number(new URL(ps.url).port));
   };
   const startAgent = (ps: ProcSite, host: number) => {
     ps.agents[host - 1] = spawnAt(ps.name, [
@@ -247,28 +253,7 @@ export async function createProcWorldOn(
     async request(name, req: SiteRequest): Promise<SiteResponse> {
       const ps = sites.get(name);
       if (!ps?.proc) return { status: 0, body: null, headers: new Headers() };
-      const headers: Record<string, string> = { ...req.headers };
-      if (req.body !== undefined) headers['Content-Type'] = 'application/json';
-      if (req.raw !== undefined) headers['Content-Type'] = 'application/octet-stream';
-      if (req.token) headers['X-Auth-Token'] = req.token;
-      try {
-        const res = await fetch(`${ps.url}${req.path}`, {
-          method: req.method ?? 'GET',
-          headers,
-          body: req.raw ?? (req.body === undefined ? undefined : JSON.stringify(req.body)),
-          signal: AbortSignal.timeout(15_000),
-        });
-        const text = await res.text();
-        let body: unknown = null;
-        try {
-          body = text ? JSON.parse(text) : null;
-        } catch {
-          body = text;
-        }
-        return { status: res.status, body, headers: res.headers };
-      } catch {
-        return { status: 0, body: null, headers: new Headers() };
-      }
+      return siteRequest(ps.url, req, network.socketOf?.(name));
     },
     clientLatency: () => 0,
     async partition(groups) {

@@ -76,11 +76,12 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
   /**
    * After each event: deliver due messages and let every API request started so far finish before time moves
    * (password hashing runs on the thread pool: virtual time must not pass while it does). A request still pending
-   * after a few wall-clock seconds is waiting on the virtual clock itself; it completes at a later event.
+   * after a minute of wall-clock time is taken to wait on the virtual clock itself; it completes at a later event
+   * (the report then says the run may not repeat exactly).
    */
   const settle = async () => {
     await net.settle();
-    const deadline = performance.now() + 3000;
+    const deadline = performance.now() + 60_000;
     while (pending.size > 0) {
       if (performance.now() > deadline) {
         stalls++;
