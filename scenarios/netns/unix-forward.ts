@@ -8,7 +8,7 @@ import { createConnection, createServer } from 'node:net';
 
 const [socket, host, port] = process.argv.slice(2);
 if (!socket || !host || !port) {
-  console.error('usage: unix-forward.ts SOCKET HOST PORT');
+  process.stderr.write('usage: unix-forward.ts SOCKET HOST PORT\n');
   process.exit(2);
 }
 rmSync(socket, { force: true });
@@ -18,7 +18,7 @@ const server = createServer((c) => {
   c.on('error', () => up.destroy());
   up.on('error', () => c.destroy());
 });
-server.listen(socket, () => console.log(`forwarding ${socket} to ${host}:${port}`));
+server.listen(socket, () => process.stdout.write(`forwarding ${socket} to ${host}:${port}\n`));
 const stop = () => server.close(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
