@@ -147,7 +147,10 @@ describe('federation-wide quotas through the OpenStack APIs (3 whole sites)', ()
     const vol = (s: FederatedSite) =>
       call(s, token, 'POST', `/volume/v3/${project}/volumes`, { volume: { size: 1, name: 'v' } });
     expect((await vol(c)).status).toBe(403);
-    expect((await vol(a)).status).toBe(202);
+    const v = await vol(a);
+    expect(v.status).toBe(202);
+    await a.index.flush();
+    expect(a.store.get('resource_index', v.body.volume.id)).toMatchObject({ type: 'volume', site_id: 'a', name: 'v' });
     fed.net.heal();
     await fed.settle();
     // Connected again: c asks a and b, which have nothing to spare for networks (both used theirs) but a volume.
