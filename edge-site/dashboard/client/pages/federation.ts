@@ -59,7 +59,7 @@ function Graph({ nodes }: { nodes: SiteNode[] }): VNode {
       (n) => html`<g class=${`node ${n.state}${n.self ? ' self' : ''}`} data-site=${n.id}>
         <circle cx=${n.x} cy=${n.y} r="26" />
         <text x=${n.x} y=${n.y + 4} text-anchor="middle" class="name">${n.name}</text>
-        <text x=${n.x} y=${n.y + 42} text-anchor="middle" class="state">${n.liveness}</text>
+        <text x=${n.x} y=${n.self ? n.y - 34 : n.y + 42} text-anchor="middle" class="state">${n.liveness}</text>
       </g>`,
     )}
   </svg>` as VNode;
@@ -116,7 +116,7 @@ export function FederationPage({ session }: { session: Session }): VNode {
         { label: 'Detected', cell: (c: Conflict) => c.detected_at.replace('T', ' ').replace(/\.\d+Z$/, 'Z') },
         { label: 'Kind', cell: (c: Conflict) => c.kind },
         { label: 'Collection', cell: (c: Conflict) => c.collection },
-        { label: 'Record', cell: (c: Conflict) => c.record_id },
+        { label: 'Record', cell: (c: Conflict) => html`<code class="id">${c.record_id}</code>` },
         { label: 'Winner', cell: (c: Conflict) => `${c.winner.site_id}${c.winner.deleted ? ' (delete)' : ''}` },
         { label: 'Losers', cell: (c: Conflict) => c.losers.map((l) => l.site_id).join(', ') || '—' },
         { label: 'Why', cell: (c: Conflict) => c.reason },
