@@ -1,5 +1,6 @@
 /** `npm run bench`: runs every benchmark and prints its figures. `npm run bench -- site` runs one group. */
 import { benchCatalog } from './catalog.ts';
+import { benchDashboard } from './dashboard.ts';
 import { benchQuota } from './quota.ts';
 import { benchSite } from './site.ts';
 import { benchTransports } from './transports.ts';
@@ -11,6 +12,7 @@ const groups: Record<string, () => Promise<void>> = {
   catalog: () => benchCatalog(),
   transports: () => benchTransports(),
   quota: benchQuota,
+  dashboard: benchDashboard,
 };
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(groups)) {
