@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeDataPlanes } from '../../site-agent/network/for-agent.ts';
 import { type Running, run, startBrume, startProcess } from '../testing/processes.ts';
 
 const OPENSTACK = '/usr/bin/openstack';
@@ -125,6 +126,8 @@ describe.skipIf(skipReason !== undefined)('real VMs through the API (openstack C
         } catch {}
       }
     }
+    // Their bridges, dnsmasq and namespace (root hosts run the network data plane).
+    if (dir) await removeDataPlanes(dir);
     if (dir) rmSync(dir, { recursive: true, force: true });
     expect(status).toBe(0);
   }, 60_000);
