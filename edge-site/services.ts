@@ -208,6 +208,8 @@ export interface ServerVolumeAttachment {
   volumeId: string;
   serverId: string;
   device: string | null;
+  /** Nova's block device mapping flag (volumes a server was booted with). */
+  deleteOnTermination?: boolean;
 }
 
 /** A block device mapping with destination `volume` (Nova's `block_device_mapping_v2`, legacy ones converted). */

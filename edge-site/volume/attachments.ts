@@ -45,10 +45,13 @@ export function attachmentRecords(deps: SiteDeps, volumes: Volumes, hotplug?: Vo
   const ofServer = (serverId: string) =>
     db.select().from(volumeAttachments).where(eq(volumeAttachments.serverId, serverId));
 
-  /** The first free `/dev/vdX` of a server (vda is the root disk). */
+  /**
+   * The first free `/dev/vdX` of a server: vda is the root disk and vdb the config drive (a virtio disk here), so
+   * the guest names the first volume vdc — the same guess the hypervisor makes.
+   */
   const nextDevice = async (serverId: string) => {
     const used = new Set((await ofServer(serverId)).map((a) => a.device));
-    for (let i = 1; i < 26; i++) {
+    for (let i = 2; i < 26; i++) {
       const d = `/dev/vd${String.fromCharCode(97 + i)}`;
       if (!used.has(d)) return d;
     }
@@ -117,23 +120,25 @@ export function attachmentRecords(deps: SiteDeps, volumes: Volumes, hotplug?: Vo
         'volume attach',
         v.id,
         async () => {
-          let device = row.device;
           if (hotplug && target.host && v.path) {
-            device =
-              (await hotplug.attach({
-                host: target.host,
-                serverId: target.serverId,
-                volumeId: v.id,
-                path: v.path,
-                device: row.device ?? '',
-                attachmentId: row.id,
-                readOnly: target.mode === 'ro' || v.readonly,
-              })) ?? device;
+            const predicted = await hotplug.attach({
+              host: target.host,
+              serverId: target.serverId,
+              volumeId: v.id,
+              path: v.path,
+              device: row.device ?? '',
+              attachmentId: row.id,
+              readOnly: target.mode === 'ro' || v.readonly,
+            });
+            // The API keeps the name it answered with (clients compare); a different guest guess is only logged.
+            if (predicted && predicted !== row.device) {
+              deps.log.info({ volume: v.id, device: row.device, predicted }, 'guest device differs from the API');
+            }
           }
           const at = deps.clock.now();
           await db
             .update(volumeAttachments)
-            .set({ status: 'attached', attachedAt: at, device })
+            .set({ status: 'attached', attachedAt: at })
             .where(eq(volumeAttachments.id, row.id));
           await volumes.patch(v.id, { status: 'in-use', attachStatus: 'attached' });
         },
@@ -149,8 +154,11 @@ export function attachmentRecords(deps: SiteDeps, volumes: Volumes, hotplug?: Vo
       const all = await ofVolume(v.id);
       const a = all.find((x) => (attachmentId ? x.id === attachmentId : serverId ? x.serverId === serverId : true));
       if (!a) {
-        if (!serverId && !attachmentId && ['attaching', 'detaching'].includes(v.status)) {
-          await volumes.patch(v.id, { status: 'available', attachStatus: 'detached' });
+        // Cinder's os-detach of a volume attached nowhere is a no-op (a reserved one is released).
+        if (!serverId && !attachmentId) {
+          if (['attaching', 'detaching'].includes(v.status)) {
+            await volumes.patch(v.id, { status: 'available', attachStatus: 'detached' });
+          }
           return;
         }
         throw notFound(

@@ -33,6 +33,9 @@ export function bootVolumes(volumes: Volumes, attachments: Attachments, clock: C
           if (isBrumeError(err) && err.kind === 'not_found') throw invalidBdm(`failed to get volume ${r.uuid}.`);
           throw err;
         });
+        if (r.bootIndex === 0 && !v.bootable) {
+          throw invalidBdm(`Block Device ${v.id} is not bootable.`);
+        }
         if (v.status !== 'available') {
           throw badRequest(
             'compute.invalid_volume',
@@ -96,7 +99,7 @@ export function bootVolumes(volumes: Volumes, attachments: Attachments, clock: C
           await clock.sleep(250);
           v = await volumes.get(a.volumeId);
         }
-        if (!v || !v.path || (v.status !== 'available' && v.status !== 'in-use')) {
+        if (!v?.path || (v.status !== 'available' && v.status !== 'in-use')) {
           throw new Error(`Volume ${a.volumeId} cannot be used to boot: its status is ${v?.status ?? 'deleted'}.`);
         }
         if (v.status === 'available') await volumes.patch(v.id, { status: 'in-use', attachStatus: 'attached' });

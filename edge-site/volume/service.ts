@@ -10,6 +10,7 @@ const view = (a: AttachmentRow): ServerVolumeAttachment => ({
   volumeId: a.volumeId,
   serverId: a.serverId ?? '',
   device: a.device,
+  deleteOnTermination: a.deleteOnTermination,
 });
 
 /** Builds the {@link VolumeService}. */

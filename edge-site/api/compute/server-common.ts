@@ -51,7 +51,12 @@ export async function renderServer(
     const all = await ctx.deps.db.db.select().from(computeServerGroups);
     groups = all.filter((g) => g.members.includes(row.id)).map((g) => g.id);
   }
-  return serverView(c, ctx.services.fleet, row, ports, { kind, show, groups });
+  // os-extended-volumes:volumes_attached (detail views only).
+  const volumes =
+    row.deletedAt || (kind !== 'detail' && !atLeast(c, 75))
+      ? []
+      : ((await ctx.services.volume?.attachmentsOfServer(row.id)) ?? []);
+  return serverView(c, ctx.services.fleet, row, ports, { kind, show, groups, volumes });
 }
 
 /** Loads the server group rows (used by os-server-groups). */

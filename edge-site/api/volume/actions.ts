@@ -3,8 +3,9 @@ import { Hono } from 'hono';
 import { badRequest } from '../../../shared/errors.ts';
 import type { VolumeContext } from '../../volume/context.ts';
 import { parseBool, VOLUME_STATUSES, type VolumeRow } from '../../volume/model.ts';
+import { uploadVolumeToImage } from '../../volume/upload.ts';
 import { jsonBody } from '../body.ts';
-import type { AppEnv } from '../env.ts';
+import type { AppEnv, AuthContext } from '../env.ts';
 import { requireRole } from '../policy.ts';
 import { positiveInt } from './common.ts';
 
@@ -13,6 +14,7 @@ type Handler = (
   ctx: VolumeContext,
   row: VolumeRow,
   arg: Record<string, unknown>,
+  auth: AuthContext,
 ) => Promise<number | { status: 200 | 202; body: Record<string, unknown> }>;
 
 function bool(arg: Record<string, unknown>, key: string): boolean {
@@ -96,6 +98,7 @@ const ACTIONS: Record<string, Handler> = {
     await ctx.volumes.remove(row, { force: true });
     return 202;
   },
+  'os-volume_upload_image': (ctx, row, arg, auth) => uploadVolumeToImage(ctx, row, arg, auth),
 };
 
 /** The action route (mounted at `/v3/:project_id/volumes`). */
@@ -112,7 +115,7 @@ export function volumeActionRoutes(ctx: VolumeContext, extra: Record<string, Han
     }
     requireRole(c.var.auth, ADMIN_ONLY.has(name) ? 'admin' : 'member', `volume_extension:${name}`);
     const arg = rawArg && typeof rawArg === 'object' ? (rawArg as Record<string, unknown>) : {};
-    const status = await handler(ctx, row, arg);
+    const status = await handler(ctx, row, arg, c.var.auth);
     if (typeof status === 'object') return c.json(status.body, status.status);
     return c.body(null, status as 200 | 202);
   });

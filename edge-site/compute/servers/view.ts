@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../api/env.ts';
 import { isAdmin } from '../../api/policy.ts';
-import type { Fleet, ServerPort } from '../../services.ts';
+import type { Fleet, ServerPort, ServerVolumeAttachment } from '../../services.ts';
 import { isoMicro, isoZ, resourceLinks } from '../links.ts';
 import { atLeast } from '../microversion.ts';
 import { statusOf } from './states.ts';
@@ -65,7 +65,7 @@ export function serverView(
   fleet: Fleet,
   row: ServerRow,
   ports: ServerPort[],
-  opts: { kind: ServerViewKind; show: boolean; groups: string[] },
+  opts: { kind: ServerViewKind; show: boolean; groups: string[]; volumes?: ServerVolumeAttachment[] },
 ): Record<string, unknown> {
   const admin = isAdmin(c.var.auth);
   const status = statusOf(row.vmState, row.taskState);
@@ -110,7 +110,9 @@ export function serverView(
     out['OS-EXT-STS:power_state'] = row.powerState;
     out['OS-SRV-USG:launched_at'] = row.launchedAt === null ? null : isoMicro(row.launchedAt);
     out['OS-SRV-USG:terminated_at'] = row.terminatedAt === null ? null : isoMicro(row.terminatedAt);
-    out['os-extended-volumes:volumes_attached'] = [];
+    out['os-extended-volumes:volumes_attached'] = (opts.volumes ?? []).map((v) =>
+      atLeast(c, 3) ? { id: v.volumeId, delete_on_termination: v.deleteOnTermination ?? false } : { id: v.volumeId },
+    );
     if (row.securityGroups.length > 0) out.security_groups = row.securityGroups.map((name) => ({ name }));
     if (admin) {
       out['OS-EXT-SRV-ATTR:host'] = row.host;
