@@ -116,6 +116,7 @@ export function volumeRecords(deps: SiteDeps, backend: VolumeBackend, image: Ima
         source = { path: snap.path, format: backend.format };
         const origin = await get(snap.volumeId);
         bootable = origin?.bootable ?? false;
+        imageMetadata = origin?.imageMetadata ?? null;
       } else if (input.sourceVolid !== undefined) {
         const src = await get(input.sourceVolid);
         assertVisible(auth, src, volumeNotFound(input.sourceVolid));
