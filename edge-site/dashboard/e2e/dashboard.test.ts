@@ -89,51 +89,6 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
     await shoot(page, 'images');
   });
 
-  it('launches an instance through the form, sees it ACTIVE, reads its console log and deletes it', async () => {
-    await page.getByRole('link', { name: 'Instances' }).click();
-    await page.getByRole('button', { name: 'Launch instance' }).click();
-    await page.getByRole('button', { name: 'Launch', exact: true }).click();
-    await page.getByText('Enter a instance name.').waitFor();
-    await page.getByLabel('Instance name').fill('web1');
-    await page.getByLabel('Image').selectOption({ label: 'tiny-e2e' });
-    await page.getByLabel('Flavor').selectOption({ index: 1 });
-    await page.getByLabel('User data (cloud-init)').fill('#cloud-config\nhostname: web1\n');
-    await page.getByRole('button', { name: 'Launch', exact: true }).click();
-    const row = page.getByRole('row').filter({ hasText: 'web1' });
-    // The list polls: no reload between BUILD and ACTIVE.
-    await row.getByText('ACTIVE', { exact: true }).waitFor({ timeout: 30_000 });
-    await expect(row.textContent()).resolves.toContain('tiny-e2e');
-    await shoot(page, 'instances');
-    await page.getByRole('link', { name: 'Overview' }).click();
-    await page.getByRole('img', { name: /Instances: 1 of 10/ }).waitFor();
-    await shoot(page, 'overview-in-use');
-    await page.getByRole('link', { name: 'Instances' }).click();
-    await row.getByRole('button', { name: 'Console log' }).click();
-    // The guest's serial console (the fake driver writes a boot log ending at a login prompt).
-    await page.getByLabel('Console output').filter({ hasText: 'login:' }).waitFor({ timeout: 15_000 });
-    await shoot(page, 'console-log');
-    await page.getByRole('button', { name: 'Close' }).click();
-    await row.getByRole('button', { name: 'Delete' }).click();
-    await row.waitFor({ state: 'detached', timeout: 30_000 });
-  });
-
-  it('shows every other page without an error', async () => {
-    for (const [link, heading, shot] of [
-      ['Volumes', 'Volumes', 'volumes'],
-      ['Networks', 'Networks', 'networks'],
-      ['Key pairs', 'Key pairs', 'keypairs'],
-      ['Security groups', 'Security groups', 'security-groups'],
-      ['Admin', 'Admin', 'admin'],
-    ] as const) {
-      await page.getByRole('link', { name: link, exact: true }).click();
-      await page.getByRole('heading', { name: heading, exact: true }).waitFor();
-      await expect.poll(() => page.getByText('Loading…').count(), { timeout: 15_000 }).toBe(0);
-      expect(await page.locator('.error').count()).toBe(0);
-      await shoot(page, shot);
-    }
-    await page.getByRole('table', { name: 'Hypervisors' }).getByText('site1-host1').waitFor();
-  });
-
   it('creates a network with its subnet, a key pair and a volume through the forms', async () => {
     await page.getByRole('link', { name: 'Networks', exact: true }).click();
     await page.getByLabel('Network name').fill('net1');
@@ -155,6 +110,65 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
     await page.getByLabel('Volume name').fill('vol1');
     await page.getByRole('button', { name: 'Create volume' }).click();
     await page.getByRole('row').filter({ hasText: 'vol1' }).getByText('available').waitFor({ timeout: 20_000 });
+  });
+
+  it('launches an instance through the form, sees it ACTIVE, reads its console log, attaches a volume, deletes it', async () => {
+    await page.getByRole('link', { name: 'Instances' }).click();
+    await page.getByRole('button', { name: 'Launch instance' }).click();
+    await page.getByRole('button', { name: 'Launch', exact: true }).click();
+    await page.getByText('Enter a instance name.').waitFor();
+    await page.getByLabel('Instance name').fill('web1');
+    await page.getByLabel('Image').selectOption({ label: 'tiny-e2e' });
+    await page.getByLabel('Flavor').selectOption({ index: 1 });
+    await page.getByLabel('Network').selectOption({ label: 'net1' });
+    await page.getByLabel('Key pair').selectOption('k1');
+    await page.getByLabel('User data (cloud-init)').fill('#cloud-config\nhostname: web1\n');
+    await page.getByRole('button', { name: 'Launch', exact: true }).click();
+    const row = page.getByRole('row').filter({ hasText: 'web1' });
+    // The list polls: no reload between BUILD and ACTIVE.
+    await row.getByText('ACTIVE', { exact: true }).waitFor({ timeout: 30_000 });
+    await expect(row.textContent()).resolves.toContain('tiny-e2e');
+    await expect(row.textContent()).resolves.toMatch(/net1: 10\.9\.0\.\d+/);
+    await shoot(page, 'instances');
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('img', { name: /Instances: 1 of 10/ }).waitFor();
+    await shoot(page, 'overview-in-use');
+    await page.getByRole('link', { name: 'Instances' }).click();
+    await row.getByRole('button', { name: 'Console log' }).click();
+    // The guest's serial console (the fake driver writes a boot log ending at a login prompt).
+    await page.getByLabel('Console output').filter({ hasText: 'login:' }).waitFor({ timeout: 15_000 });
+    await shoot(page, 'console-log');
+    await page.getByRole('button', { name: 'Close' }).click();
+    // Attach the volume to it and detach it again (Nova's os-volume_attachments), from the Volumes page.
+    await page.getByRole('link', { name: 'Volumes', exact: true }).click();
+    const vol = page.getByRole('row').filter({ hasText: 'vol1' });
+    await vol.getByLabel('Instance for vol1').selectOption({ label: 'web1' });
+    await vol.getByRole('button', { name: 'Attach' }).click();
+    await vol.getByText('in-use').waitFor({ timeout: 20_000 });
+    await vol.getByText('web1').waitFor();
+    await shoot(page, 'volumes-attached');
+    await vol.getByRole('button', { name: 'Detach' }).click();
+    await vol.getByText('available').waitFor({ timeout: 20_000 });
+    await page.getByRole('link', { name: 'Instances' }).click();
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await row.waitFor({ state: 'detached', timeout: 30_000 });
+  });
+
+  it('shows every other page without an error', async () => {
+    for (const [link, heading, shot] of [
+      ['Volumes', 'Volumes', 'volumes'],
+      ['Networks', 'Networks', 'networks'],
+      ['Key pairs', 'Key pairs', 'keypairs'],
+      ['Security groups', 'Security groups', 'security-groups'],
+      ['Admin', 'Admin', 'admin'],
+    ] as const) {
+      await page.getByRole('link', { name: link, exact: true }).click();
+      await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+      await expect.poll(() => page.getByText('Loading…').count(), { timeout: 15_000 }).toBe(0);
+      expect(await page.locator('.error').count()).toBe(0);
+      await shoot(page, shot);
+    }
+    await page.getByRole('table', { name: 'Hypervisors' }).getByText('site1-host1').waitFor();
   });
 
   it('switches project (rescoped token) and region (the other site’s dashboard)', async () => {

@@ -86,7 +86,7 @@ export function VolumesPage({ session }: { session: Session }): VNode {
           label: 'Attached to',
           cell: (v: Volume) =>
             v.attachments.map(
-              (a) => html`<div>${serverName(a.server_id)}${a.device ? ` on ${a.device}` : ''}
+              (a) => html`<div class="row-actions">${serverName(a.server_id)}${a.device ? ` on ${a.device}` : ''}
                 <button type="button" onClick=${() => detach(v, a.server_id)}>Detach</button></div>`,
             ),
         },
