@@ -23,6 +23,12 @@ export async function execute(
       return { result: await driver.consoleLog(cmd.instanceId, cmd.lines), effect: null };
     case 'list':
       return { result: await driver.list(), effect: null };
+    case 'plug_port':
+      await driver.plugPort(cmd.instanceId, cmd.port);
+      return { result: null, effect: null };
+    case 'unplug_port':
+      await driver.unplugPort(cmd.instanceId, cmd.portId);
+      return { result: null, effect: null };
     case 'network_policy':
       await driver.applyNetworkPolicy?.(cmd.policy);
       return { result: null, effect: null };

@@ -1,4 +1,10 @@
-import type { HostInventory, InstanceInfo, InstanceSpec, VolumeAttachSpec } from '../schemas/agent-protocol.ts';
+import type {
+  HostInventory,
+  InstanceInfo,
+  InstancePort,
+  InstanceSpec,
+  VolumeAttachSpec,
+} from '../schemas/agent-protocol.ts';
 import type { HostNetworkPolicy } from '../schemas/network-policy.ts';
 
 /**
@@ -43,6 +49,14 @@ export interface HypervisorDriver {
    * Detaching a volume that is not attached succeeds.
    */
   detachVolume(instanceId: string, volumeId: string, opts?: { timeoutMs?: number }): Promise<void>;
+  /**
+   * Plugs a port's NIC into the VM: hot-plugged when it runs, else it appears at the next start; on hosts with a
+   * network data plane, on the port's tap. Idempotent (a plugged port, by id or MAC, is left as is). Survives an
+   * agent restart.
+   */
+  plugPort(instanceId: string, port: InstancePort): Promise<void>;
+  /** Unplugs a port's NIC (and its tap, DHCP entry and rules). Unplugging a port that is not plugged succeeds. */
+  unplugPort(instanceId: string, portId: string): Promise<void>;
   /**
    * Optional: enforces the security-group policy of the host's ports (drivers with a network data plane).
    * Idempotent; a policy whose revision is not newer than the current one is ignored.

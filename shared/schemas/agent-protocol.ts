@@ -102,6 +102,9 @@ export type AgentCommand =
   | { op: 'list' }
   /** Replaces the security-group policy of the host's ports (ignored unless newer). Result: null. */
   | { op: 'network_policy'; policy: HostNetworkPolicy }
+  /** Result: null. */
+  | { op: 'plug_port'; instanceId: string; port: InstancePort }
+  | { op: 'unplug_port'; instanceId: string; portId: string }
   /** Result: `{ device }` (the predicted guest device name). */
   | { op: 'attach_volume'; instanceId: string; volume: VolumeAttachSpec }
   | { op: 'detach_volume'; instanceId: string; volumeId: string; timeoutMs?: number };

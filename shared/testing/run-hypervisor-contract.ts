@@ -22,6 +22,8 @@ export interface HypervisorHarness {
   guestReady?(driver: HypervisorDriver, id: string): Promise<void>;
   /** A volume file this driver can attach (format, path on its host). Omit to skip the volume tests. */
   volume?(driver: HypervisorDriver, volumeId: string): Promise<VolumeAttachSpec>;
+  /** Ids of the ports the driver has plugged into VM `id` (as recorded on its host). Omit to skip the port test. */
+  nics?(driver: HypervisorDriver, id: string): Promise<string[]>;
   /** Releases what `open` created (VMs, files); runs after every test. */
   cleanup?(driver: HypervisorDriver): Promise<void>;
 }
@@ -221,6 +223,43 @@ export function runHypervisorContract(name: string, harness: HypervisorHarness):
       expect(await again.attachVolume(ID, await volume(again, VOL))).toBe(device);
       await again.detachVolume(ID, VOL);
       expect(await again.attachVolume(ID, await volume(again, VOL2))).toBe(device);
+    });
+
+    it('plugs and unplugs ports idempotently, running or stopped, and remembers them across a restart', async (ctx) => {
+      const nics = harness.nics;
+      if (!nics) return ctx.skip();
+      const d = await driver();
+      await spawn(d, ID);
+      const before = await nics(d, ID);
+      await harness.guestReady?.(d, ID);
+      const port = (n: number) => ({
+        id: `0190d7a0-0000-7000-8000-0000000000c${n}`,
+        networkId: 'net-contract',
+        mac: `fa:16:3e:00:0c:0${n}`,
+        ips: [`10.99.0.${10 + n}/24`],
+        gateway: '10.99.0.1',
+      });
+      await d.plugPort(ID, port(1));
+      await d.plugPort(ID, port(1));
+      expect(await nics(d, ID)).toEqual([...before, port(1).id]);
+      await d.unplugPort(ID, port(1).id);
+      await d.unplugPort(ID, port(1).id);
+      expect(await nics(d, ID)).toEqual(before);
+      expect(await code(d.plugPort(ID2, port(1)))).toBe('hypervisor.instance_not_found');
+      expect(await code(d.unplugPort(ID2, port(1).id))).toBe('hypervisor.instance_not_found');
+      // Plugged while stopped: there after the start, and after an agent restart.
+      await d.stop(ID);
+      await d.plugPort(ID, port(2));
+      expect((await d.start(ID)).powerState).toBe('running');
+      let now = d;
+      if (harness.restart) {
+        now = await harness.restart(d);
+        open = open.filter((x) => x !== d);
+        open.push(now);
+        await now.recover();
+      }
+      expect(await nics(now, ID)).toEqual([...before, port(2).id]);
+      await now.destroy(ID);
     });
 
     it('recovers running VMs after an agent restart', async (ctx) => {

@@ -45,6 +45,7 @@ runHypervisorContract('fake', {
     return spec(id);
   },
   volume: async (_d, volumeId) => ({ volumeId, path: `/fake/volume-${volumeId}`, format: 'raw' }),
+  nics: async (d, id) => (d as FakeDriver).portsOf(id),
 });
 
 describe('fake driver controls', () => {

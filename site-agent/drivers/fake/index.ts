@@ -36,6 +36,8 @@ export interface FakeDriver extends HypervisorDriver {
   failSpawnOf(id: string): void;
   /** The VM stops by itself (guest crash or power-off); the agent sees it at its next poll. */
   crash(id: string, state?: 'crashed' | 'shutdown'): void;
+  /** Ids of the ports plugged into VM `id` (throws when it is missing). */
+  portsOf(id: string): string[];
   /** How many times each operation was executed (not counting idempotent no-ops' callers separately). */
   readonly calls: Readonly<Record<string, number>>;
 }
@@ -223,6 +225,23 @@ export function createFakeDriver(options: FakeDriverOptions): FakeDriver {
       delete vm.volumes[volumeId];
       if (vm.powerState === 'running') vm.log.push(`BRUME-DISK-DETACHED ${known.device.slice(5)}`);
       persist();
+    },
+    async plugPort(id, port) {
+      const vm = get(id);
+      if (vm.spec.ports.some((p) => p.id === port.id || p.mac === port.mac)) return;
+      await delay(options.actionDelayMs);
+      vm.spec = { ...vm.spec, ports: [...vm.spec.ports, port] };
+      persist();
+    },
+    async unplugPort(id, portId) {
+      const vm = get(id);
+      if (!vm.spec.ports.some((p) => p.id === portId)) return;
+      await delay(options.actionDelayMs);
+      vm.spec = { ...vm.spec, ports: vm.spec.ports.filter((p) => p.id !== portId) };
+      persist();
+    },
+    portsOf(id) {
+      return get(id).spec.ports.map((p) => p.id);
     },
     async consoleLog(id, lines) {
       const log = get(id).log;

@@ -17,6 +17,10 @@ export interface NicPlan {
   host?: string;
   /** The data plane's tap (site-agent/network): the NIC is a real one on the network's bridge (nic.ts). */
   tap?: string;
+  /** The Neutron port (absent in plans written before ports could be hot-plugged). */
+  portId?: string;
+  /** QEMU id of the netdev (device: `<id>-dev`); stable across plug/unplug. Default `net<index>`. */
+  qemuId?: string;
 }
 
 /** Everything needed to (re)launch one VM; stored as instance.json so `start` and `recover` need no spec. */

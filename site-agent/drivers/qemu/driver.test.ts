@@ -179,6 +179,12 @@ if (skipReason === undefined) {
       await truncate(path, 1024 * 1024);
       return { volumeId, path, format: 'raw' };
     },
+    async nics(d, id) {
+      const plan = JSON.parse(
+        await readFile(join(dataDirs.get(d) ?? root, 'instances', id, 'instance.json'), 'utf8'),
+      ) as { nics: Array<{ portId?: string }> };
+      return plan.nics.map((n) => n.portId ?? '');
+    },
     async cleanup(d) {
       for (const vm of await d.list()) await d.destroy(vm.id);
       const dataDir = dataDirs.get(d);

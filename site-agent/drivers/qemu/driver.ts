@@ -11,6 +11,7 @@ import { buildConfigDrive } from './config-drive.ts';
 import { type AccelMode, chooseAccel, hostInventory, probeHostVirt } from './host.ts';
 import type { ImageCache } from './image-cache.ts';
 import { inNetns } from './nic.ts';
+import { type NicVm, plugNic, unplugNic } from './nic-hotplug.ts';
 import { isOurProcess, readPid, run, signal } from './process.ts';
 import { QmpClient } from './qmp.ts';
 import { attachVolume, detachVolume, rootVolumeDisk, type VolumeVm, volumeLaunchArgs } from './volumes.ts';
@@ -249,7 +250,12 @@ export function createQemuDriver(options: QemuDriverOptions): HypervisorDriver {
         ...disks,
         configDrive: files.configDrive,
         ...(spec.image ? {} : { directBoot: options.directBoot }),
-        nics: spec.ports.map((port) => ({ ...nicPlan(port), ...(taps ? { tap: taps.get(port.id) } : {}) })),
+        nics: spec.ports.map((port, i) => ({
+          ...nicPlan(port),
+          portId: port.id,
+          qemuId: `net${i}`,
+          ...(taps ? { tap: taps.get(port.id) } : {}),
+        })),
         ...(options.network && spec.ports.length > 0 ? { netns: options.network.namespace } : {}),
       };
       await launch(plan);
@@ -286,6 +292,21 @@ export function createQemuDriver(options: QemuDriverOptions): HypervisorDriver {
     dir: plan.dir,
     live: state !== 'shutdown',
     qmp: (fn) => withQmp(plan, fn),
+    clock,
+    log: log.child({ instance: plan.name }),
+  });
+
+  const nicVm = (id: string, plan: LaunchPlan, state: PowerState): NicVm => ({
+    id,
+    plan,
+    live: state !== 'shutdown',
+    qmp: (fn) => withQmp(plan, fn),
+    savePlan: async () => {
+      const file = instanceFiles(plan.dir).plan;
+      await writeFile(`${file}.tmp`, JSON.stringify(plan, null, 2));
+      await rename(`${file}.tmp`, file);
+    },
+    ...(options.network ? { network: options.network } : {}),
     clock,
     log: log.child({ instance: plan.name }),
   });
@@ -436,6 +457,10 @@ export function createQemuDriver(options: QemuDriverOptions): HypervisorDriver {
         if (lines === undefined) return all.join('\n');
         return lines > 0 ? all.slice(-lines).join('\n') : '';
       }),
+
+    plugPort: (id, port) => withVm(id, (plan, state) => plugNic(nicVm(id, plan, state), port)),
+
+    unplugPort: (id, portId) => withVm(id, (plan, state) => unplugNic(nicVm(id, plan, state), portId)),
 
     applyNetworkPolicy: async (policy) => {
       await options.network?.applyPolicy(policy);

@@ -7,10 +7,23 @@ import type { NicPlan } from './command-line.ts';
 
 /** `-netdev` and `-device` arguments of NIC number `i`. */
 export function nicArgs(nic: NicPlan, i: number): string[] {
+  const id = nic.qemuId ?? `net${i}`;
   const netdev = nic.tap
-    ? `tap,id=net${i},ifname=${nic.tap},script=no,downscript=no`
-    : `user,id=net${i},restrict=on${nic.net ? `,net=${nic.net}${nic.host ? `,host=${nic.host}` : ''}` : ''}`;
-  return ['-netdev', netdev, '-device', `virtio-net-pci,netdev=net${i},mac=${nic.mac}`];
+    ? `tap,id=${id},ifname=${nic.tap},script=no,downscript=no`
+    : `user,id=${id},restrict=on${nic.net ? `,net=${nic.net}${nic.host ? `,host=${nic.host}` : ''}` : ''}`;
+  return ['-netdev', netdev, '-device', `virtio-net-pci,netdev=${id},mac=${nic.mac},id=${id}-dev`];
+}
+
+/** QMP `netdev_add` arguments of a NIC (hot-plug). */
+export function netdevAddArgs(nic: NicPlan, id: string): Record<string, unknown> {
+  if (nic.tap) return { type: 'tap', id, ifname: nic.tap, script: 'no', downscript: 'no' };
+  return {
+    type: 'user',
+    id,
+    restrict: true,
+    ...(nic.net ? { net: nic.net } : {}),
+    ...(nic.host ? { host: nic.host } : {}),
+  };
 }
 
 /** The command that runs `binary args` inside `netns` (as is without one). QEMU daemonizes and stays there. */
