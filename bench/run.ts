@@ -1,6 +1,8 @@
 /** `npm run bench`: runs every benchmark and prints its figures. `npm run bench -- site` runs one group. */
 import { benchCatalog } from './catalog.ts';
 import { benchDashboard } from './dashboard.ts';
+import { benchGlobal } from './global.ts';
+import { benchNetwork } from './network.ts';
 import { benchQuota } from './quota.ts';
 import { benchSite } from './site.ts';
 import { benchTransports } from './transports.ts';
@@ -9,10 +11,12 @@ import { benchVm } from './vm.ts';
 const groups: Record<string, () => Promise<void>> = {
   site: benchSite,
   vm: benchVm,
+  network: benchNetwork,
   catalog: () => benchCatalog(),
   transports: () => benchTransports(),
   quota: benchQuota,
   dashboard: benchDashboard,
+  global: benchGlobal,
 };
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(groups)) {

@@ -180,11 +180,10 @@ export async function upSites(o: UpSitesOptions): Promise<void> {
     o.fail(`global API: ${globalConfig.diagnostics.join('; ')}`, 1);
   }
   const gp = o.globalPort ?? 8000;
-  global = await startGlobalServer({
-    config: globalConfig.config,
-    host: o.host,
-    port: gp === 0 || (await isFree(o.host, gp)) ? gp : 0,
-  });
+  // Its port taken (another local run, parallel tests): a free one; the OS_* block says which.
+  global = await startGlobalServer({ config: globalConfig.config, host: o.host, port: gp }).catch(() =>
+    startGlobalServer({ config: globalConfig.config, host: o.host, port: 0 }),
+  );
   const via = o.federation === 'mqtt' ? `one MQTT broker (${broker?.url})` : 'libp2p';
   o.print(`Brume federation of ${o.sites} sites is up, federated over ${via}; data in ${o.dataDir}`);
   o.print(`${o.agents} agent(s) per site with the ${o.driver.driver} hypervisor driver: ${o.driver.reason}.`);

@@ -73,6 +73,10 @@ export function coreRoutingCases(): void {
     const down = await call('GET', '/r/s1/compute/v2.1/servers');
     expect(down.status).toBe(503);
     expect(down.body.serviceUnavailable.message).toContain('Region s1');
+    // Discovery still works for the down region (another site's version document), so clients reach the 503.
+    const doc = await call('GET', '/r/s1/compute/v2.1');
+    expect(doc.status).toBe(200);
+    expect(doc.body.version.links[0].href).toBe(`${G}/r/s1/compute/v2.1/`);
     const partial = await call('GET', '/r/all/compute/v2.1/servers');
     expect(partial.headers.get('x-brume-missing-regions')).toBe('s1');
     expect(partial.body.servers.map((s: Json) => s.name)).toEqual(['p']);

@@ -24,6 +24,11 @@ export interface Outgoing {
 
 const BOOL = /^(1|true|yes|on)$/i;
 
+/** A GET of a service's root or version (`/compute`, `/compute/v2.1`, `/image/versions`): a version document. */
+function isVersionDoc(method: string, rest: string): boolean {
+  return method === 'GET' && rest.split('/').filter((s) => s !== '').length <= 2;
+}
+
 /**
  * Checks the caller's token at the edge and builds the outgoing request. Version documents (a GET of a path of at
  * most two segments, e.g. `/compute/v2.1`) pass without a token; everything else needs one that verifies.
@@ -40,7 +45,7 @@ export async function prepare(
   params.delete('all_regions');
   const query = params.size > 0 ? `?${params.toString()}` : '';
   const token = req.headers.get('x-auth-token') ?? undefined;
-  const versionDoc = req.method === 'GET' && rest.split('/').filter((s) => s !== '').length <= 2;
+  const versionDoc = isVersionDoc(req.method, rest);
   if (token === undefined && !versionDoc) return unauthorizedResponse(service, base);
   if (token !== undefined) {
     const v = await state.keys.verify(token);
@@ -78,6 +83,16 @@ async function toSite(
     return await relay(res, site.url, `${o.base}/r/${region}`, { 'X-Brume-Region': region, ...extra });
   } catch (err) {
     if (!(err instanceof Unreachable)) throw err;
+    if (isVersionDoc(o.init.method, o.rest)) {
+      // Version documents are the same code at every site: another site's keeps clients' discovery working, so
+      // they reach the real request and its 503 naming the region.
+      try {
+        const { site: other, res } = await state.sendAny(o.rest + o.query, o.init);
+        return await relay(res, other.url, `${o.base}/r/${region}`, { 'X-Brume-Region': region, ...extra });
+      } catch (e) {
+        if (!(e instanceof Unreachable)) throw e;
+      }
+    }
     const r = resourceOf(o.rest);
     if (r && o.token !== undefined && (o.init.method === 'GET' || o.init.method === 'HEAD')) {
       const entry = await indexEntry(state, r.id, o.token);
