@@ -123,6 +123,14 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
     await page.getByLabel('Network').selectOption({ label: 'net1' });
     await page.getByLabel('Key pair').selectOption('k1');
     await page.getByLabel('User data (cloud-init)').fill('#cloud-config\nhostname: web1\n');
+    // Nova's own message for a request over quota, shown as sent (no stack trace, no generic text).
+    await page.getByLabel('Count').fill('50');
+    await page.getByRole('button', { name: 'Launch', exact: true }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /Quota exceeded for instances/ })
+      .waitFor();
+    await page.getByLabel('Count').fill('1');
     await page.getByRole('button', { name: 'Launch', exact: true }).click();
     const row = page.getByRole('row').filter({ hasText: 'web1' });
     // The list polls: no reload between BUILD and ACTIVE.
@@ -150,6 +158,11 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
     await vol.getByRole('button', { name: 'Detach' }).click();
     await vol.getByText('available').waitFor({ timeout: 20_000 });
     await page.getByRole('link', { name: 'Instances' }).click();
+    // Stop and start: the polled list follows the state, no reload.
+    await row.getByRole('button', { name: 'Stop' }).click();
+    await row.getByText('SHUTOFF', { exact: true }).waitFor({ timeout: 20_000 });
+    await row.getByRole('button', { name: 'Start' }).click();
+    await row.getByText('ACTIVE', { exact: true }).waitFor({ timeout: 20_000 });
     await row.getByRole('button', { name: 'Delete' }).click();
     await row.waitFor({ state: 'detached', timeout: 30_000 });
   });
@@ -169,6 +182,25 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
       await shoot(page, shot);
     }
     await page.getByRole('table', { name: 'Hypervisors' }).getByText('site1-host1').waitFor();
+  });
+
+  it('adds a security group rule and deletes an image', async () => {
+    await page.getByRole('link', { name: 'Security groups', exact: true }).click();
+    await page.getByRole('row').filter({ hasText: 'default' }).getByRole('button', { name: 'Manage rules' }).click();
+    const rules = page.getByRole('table', { name: 'Rules of default' });
+    const before = await rules.getByRole('row').count();
+    await page.getByLabel('From port').fill('22');
+    await page.getByLabel('To port').fill('21');
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    await page.getByText('The last port is not below the first.').waitFor();
+    await page.getByLabel('To port').fill('22');
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    await expect.poll(() => rules.getByRole('row').count(), { timeout: 15_000 }).toBe(before + 1);
+    await shoot(page, 'security-group-rules');
+    await page.getByRole('link', { name: 'Images', exact: true }).click();
+    const image = page.getByRole('row').filter({ hasText: 'tiny-e2e' });
+    await image.getByRole('button', { name: 'Delete' }).click();
+    await image.waitFor({ state: 'detached', timeout: 15_000 });
   });
 
   it('switches project (rescoped token) and region (the other site’s dashboard)', async () => {
