@@ -2,6 +2,7 @@
 import { benchCatalog } from './catalog.ts';
 import { benchDashboard } from './dashboard.ts';
 import { benchGlobal } from './global.ts';
+import { benchNetwork } from './network.ts';
 import { benchQuota } from './quota.ts';
 import { benchSite } from './site.ts';
 import { benchTransports } from './transports.ts';
@@ -10,6 +11,7 @@ import { benchVm } from './vm.ts';
 const groups: Record<string, () => Promise<void>> = {
   site: benchSite,
   vm: benchVm,
+  network: benchNetwork,
   catalog: () => benchCatalog(),
   transports: () => benchTransports(),
   quota: benchQuota,
