@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { manualClock } from '../../edge-site/testing/deps.ts';
+import { silentLogger } from '../../shared/ports/logger.ts';
 import type { FederatedSite } from '../site/federated-site.ts';
 import { adminToken, createSiteFederation, issueToken, type SiteFederation } from '../site/testing.ts';
-import { indexDiff } from './writer.ts';
+import { memoryPersistence } from '../store/memory-persistence.ts';
+import { createReplicatedCatalog } from '../store/replicated-catalog.ts';
+import type { IndexedResource } from './sources.ts';
+import { indexDiff, startIndexWriter } from './writer.ts';
 
 async function call(site: FederatedSite, token: string, method: string, path: string, body?: unknown) {
   const r = await site.app.request(path, {
@@ -37,6 +42,62 @@ describe('indexDiff', () => {
       'put:n2',
       'put:n4',
     ]);
+  });
+});
+
+describe('index writer', () => {
+  it('writes one batch per window, skips windows whose fingerprint did not move, rescans every fullEvery', async () => {
+    const clock = manualClock();
+    const store = await createReplicatedCatalog({
+      siteId: 'a',
+      persistence: memoryPersistence(),
+      clock,
+      log: silentLogger,
+    });
+    const rows: IndexedResource[] = [];
+    let print = 'p0';
+    let scans = 0;
+    const w = startIndexWriter({
+      siteId: 'a',
+      catalog: store,
+      scan: async () => {
+        scans++;
+        return rows.map((r) => ({ ...r }));
+      },
+      fingerprint: async () => print,
+      types: ['server'],
+      clock,
+      log: silentLogger,
+      flushMs: 1000,
+      fullEvery: 5,
+    });
+    const window = async () => {
+      clock.advance(1000);
+      for (let i = 0; i < 20; i++) await new Promise<void>((r) => setImmediate(r));
+    };
+    await w.flush();
+    for (let i = 0; i < 100; i++) {
+      rows.push({ id: `s${i}`, type: 'server', project_id: 'p', name: `vm${i}`, status: 'building', updated_at: 1 });
+    }
+    // Rows changed but the fingerprint did not: nothing until the forced rescan.
+    const before = scans;
+    await window();
+    expect(store.list('resource_index')).toHaveLength(0);
+    print = 'p1';
+    await window();
+    expect(store.list('resource_index')).toHaveLength(100);
+    expect(w.stats().batches).toBe(1);
+    for (const r of rows) r.status = 'active';
+    for (let i = 0; i < 5; i++) await window();
+    expect(store.list('resource_index').every((e) => e.status === 'active')).toBe(true);
+    expect(w.stats().batches).toBe(2);
+    expect(w.stats().skipped).toBeGreaterThanOrEqual(4);
+    expect(scans - before).toBeLessThanOrEqual(3);
+    rows.splice(0, 50);
+    await w.flush();
+    expect(store.list('resource_index')).toHaveLength(50);
+    await w.stop();
+    await store.close();
   });
 });
 

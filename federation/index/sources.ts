@@ -15,10 +15,12 @@ export interface IndexedResource {
   updated_at: number | null;
 }
 
-/** One indexed type: its name and the query listing every live resource of it. */
+/** One indexed type: its name, the query listing every live resource of it, and the table it reads. */
 interface Source {
   type: string;
   sql: string;
+  /** A cheap aggregate over the same rows that changes whenever one is created, deleted or updated. */
+  fingerprint: string;
 }
 
 /** Index types and their queries (columns: id, project_id, name, status, updated_at). */
@@ -26,14 +28,19 @@ export const SOURCES: readonly Source[] = [
   {
     type: 'server',
     sql: 'SELECT id, project_id, name, vm_state AS status, updated_at FROM compute_servers WHERE deleted_at IS NULL',
+    fingerprint:
+      'SELECT count(*) AS n, total(updated_at) AS t, max(updated_at) AS m FROM compute_servers WHERE deleted_at IS NULL',
   },
   {
     type: 'volume',
     sql: "SELECT id, project_id, name, status, coalesce(updated_at, created_at) AS updated_at FROM vol_volumes WHERE status <> 'deleting'",
+    fingerprint:
+      "SELECT count(*) AS n, total(coalesce(updated_at, created_at)) AS t, total(length(status) * rowid) AS m FROM vol_volumes WHERE status <> 'deleting'",
   },
   {
     type: 'network',
     sql: "SELECT id, project_id, name, CASE admin_state_up WHEN 1 THEN 'ACTIVE' ELSE 'DOWN' END AS status, updated_at FROM net_networks",
+    fingerprint: 'SELECT count(*) AS n, total(updated_at) AS t, total(revision) AS m FROM net_networks',
   },
 ];
 
@@ -42,6 +49,19 @@ export const INDEX_TYPES: readonly string[] = SOURCES.map((s) => s.type);
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/**
+ * A summary of every indexed table that changes with (almost) every create, delete and update, computed inside
+ * SQLite without materialising rows: the writer skips a flush window's full scan while it is unchanged.
+ */
+export async function resourcesFingerprint(client: Client): Promise<string> {
+  const parts: string[] = [];
+  for (const s of SOURCES) {
+    const row = (await client.execute(s.fingerprint)).rows[0];
+    parts.push(`${row?.n}:${row?.t}:${row?.m}`);
+  }
+  return parts.join('|');
+}
 
 /** Every live resource this site owns, of every indexed type. */
 export async function scanResources(client: Client): Promise<IndexedResource[]> {

@@ -22,11 +22,17 @@ export interface IndexWriterOptions {
   log: Logger;
   /** Flush window (default 1000 ms of the clock). */
   flushMs?: number;
+  /** A cheap summary of the resources (e.g. {@link resourcesFingerprint}): a window where it is unchanged skips the scan. */
+  fingerprint?: () => Promise<string>;
+  /** Windows after which a scan runs even with an unchanged fingerprint (default 30: a change it missed heals). */
+  fullEvery?: number;
 }
 
 /** Counters of the writer (bench, status). */
 export interface IndexWriterStats {
   flushes: number;
+  /** Windows skipped because the fingerprint had not changed. */
+  skipped: number;
   batches: number;
   puts: number;
   deletes: number;
@@ -86,10 +92,12 @@ export function indexDiff(
 
 /** Starts the periodic index flush (an immediate first one included). */
 export function startIndexWriter(o: IndexWriterOptions): IndexWriter {
-  const stats: IndexWriterStats = { flushes: 0, batches: 0, puts: 0, deletes: 0 };
+  const stats: IndexWriterStats = { flushes: 0, skipped: 0, batches: 0, puts: 0, deletes: 0 };
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
+  let lastPrint: string | undefined;
+  let sinceFull = 0;
 
   const once = async () => {
     const resources = await o.scan();
@@ -121,9 +129,22 @@ export function startIndexWriter(o: IndexWriterOptions): IndexWriter {
     })();
     return running;
   };
+  /** A window: the scan only when the fingerprint moved (or every `fullEvery` windows). */
+  const windowFlush = async () => {
+    if (o.fingerprint) {
+      const print = await o.fingerprint();
+      if (print === lastPrint && ++sinceFull < (o.fullEvery ?? 30)) {
+        stats.skipped++;
+        return;
+      }
+      lastPrint = print;
+      sinceFull = 0;
+    }
+    await flush();
+  };
   const tick = () => {
     if (stopped || running) return;
-    flush().catch((err: unknown) => o.log.warn({ err }, 'resource index flush failed'));
+    windowFlush().catch((err: unknown) => o.log.warn({ err }, 'resource index flush failed'));
   };
   const offTick = o.clock.every(o.flushMs ?? 1000, tick);
   tick();

@@ -5,7 +5,7 @@ import { silentLogger } from '../../shared/ports/logger.ts';
 import type { Transport } from '../../shared/ports/transport.ts';
 import { federationRoutes } from '../api/index.ts';
 import { homeSiteMiddleware } from '../index/home.ts';
-import { INDEX_TYPES, scanResources } from '../index/sources.ts';
+import { INDEX_TYPES, resourcesFingerprint, scanResources } from '../index/sources.ts';
 import { type IndexWriter, startIndexWriter } from '../index/writer.ts';
 import { type QuotaEscrowService, startQuotaEscrow } from '../quota/service.ts';
 import { sqliteUsage } from '../quota/usage.ts';
@@ -113,6 +113,7 @@ export async function createFederatedSite(options: FederatedSiteOptions): Promis
         siteId: config.site,
         catalog: store,
         scan: () => scanResources(deps.db.client),
+        fingerprint: () => resourcesFingerprint(deps.db.client),
         types: INDEX_TYPES,
         clock,
         log: log.child({ component: 'resource-index' }),
