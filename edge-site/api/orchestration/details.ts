@@ -1,9 +1,10 @@
 /** A stack's resources, events and outputs (mounted at `/v1/:project_id/stacks/:stack_name/:stack_id`). */
 import { Hono } from 'hono';
-import { BrumeError } from '../../../shared/errors.ts';
+import { BrumeError, badRequest } from '../../../shared/errors.ts';
 import type { EventRow, ResourceRow } from '../../orchestration/engine/store.ts';
+import { jsonBody } from '../body.ts';
 import type { AppEnv } from '../env.ts';
-import { baseOf, callerOf, type OrchestrationContext, stackAt } from './common.ts';
+import { baseOf, bodyMap, callerOf, type OrchestrationContext, stackAt } from './common.ts';
 import { eventView, resourceView } from './views.ts';
 
 /** The newest row per resource name (a replacement shows instead of the original). */
@@ -78,6 +79,30 @@ export function stackDetailRoutes(ctx: OrchestrationContext): Hono<AppEnv> {
         ...(def?.metadata ? { metadata: def.metadata } : {}),
       },
     });
+  });
+
+  // Heat's mark-unhealthy: the resource shows CHECK_FAILED and the next update replaces it.
+  app.patch('/resources/:resource_name', async (c) => {
+    const { row } = await loadResource(c);
+    const body = bodyMap(await jsonBody(c));
+    if (typeof body.mark_unhealthy !== 'boolean')
+      throw badRequest('orchestration.mark_unhealthy', '"mark_unhealthy" is required and must be a boolean.');
+    const reason = typeof body.resource_status_reason === 'string' ? body.resource_status_reason : '';
+    await ctx.store.updateResource(
+      row.id,
+      body.mark_unhealthy
+        ? { action: 'CHECK', status: 'FAILED', statusReason: reason }
+        : { action: 'CHECK', status: 'COMPLETE', statusReason: reason },
+    );
+    return c.json(null, 200);
+  });
+
+  app.post('/resources/:resource_name/signal', async (c) => {
+    const { row } = await loadResource(c);
+    throw badRequest(
+      'orchestration.no_signal',
+      `Signal resource during ${row.action} is not supported: ${row.type} does not accept signals.`,
+    );
   });
 
   app.get('/resources/:resource_name/metadata', async (c) => {

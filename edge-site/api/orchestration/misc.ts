@@ -20,6 +20,7 @@ const FUNCTIONS: Array<[string, string]> = [
   ['list_concat', 'A function for extending lists.'],
   ['list_concat_unique', 'A function for extending lists with unique items.'],
   ['contains', 'A function for checking whether a value is in a sequence.'],
+  ['get_file', 'A function for including a file inline.'],
   ['if', 'A function to return corresponding value based on condition evaluation.'],
 ];
 const CONDITION_FUNCTIONS: Array<[string, string]> = [
@@ -161,6 +162,48 @@ export function miscRoutes(ctx: OrchestrationContext): Hono<AppEnv> {
         Object.entries({ ...type.attributes, show: 'Detailed information about resource.' }).map(([k, d]) => [
           k,
           { description: d },
+        ]),
+      ),
+    });
+  });
+
+  app.get('/resource_types/:type/template', (c) => {
+    callerOf(c);
+    const name = c.req.param('type');
+    const type = ctx.types.get(name);
+    if (!type)
+      throw new BrumeError(
+        'not_found',
+        'orchestration.type_not_found',
+        `The Resource Type (${name}) could not be found.`,
+        { type: 'EntityNotFound' },
+      );
+    const short = name.split('::').at(-1) ?? 'Resource';
+    const props = Object.keys(type.properties);
+    return c.json({
+      heat_template_version: '2016-10-14',
+      description: `Initial template of ${short}`,
+      parameters: Object.fromEntries(
+        Object.entries(type.properties).map(([k, p]) => [
+          k,
+          {
+            type:
+              p.type === 'integer'
+                ? 'number'
+                : p.type === 'map'
+                  ? 'json'
+                  : p.type === 'list'
+                    ? 'comma_delimited_list'
+                    : p.type,
+            description: p.description ?? '',
+          },
+        ]),
+      ),
+      resources: { [short]: { type: name, properties: Object.fromEntries(props.map((k) => [k, { get_param: k }])) } },
+      outputs: Object.fromEntries(
+        Object.entries({ ...type.attributes, show: 'Detailed information about resource.' }).map(([k, d]) => [
+          k,
+          { description: d, value: { get_attr: [short, k] } },
         ]),
       ),
     });

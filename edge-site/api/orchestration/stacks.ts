@@ -147,7 +147,7 @@ export function stackRoutes(ctx: OrchestrationContext): Hono<AppEnv> {
     const caller = callerOf(c);
     const body = bodyMap(await jsonBody(c));
     const existing =
-      patch && (body.template === undefined || body.existing === true) && body.template_url === undefined;
+      patch && (body.template === undefined || body.template === null || body.existing === true) && !body.template_url;
     const template = existing ? s.template : templateOf(body);
     let parameters = parametersOf(body, template);
     if (patch) {

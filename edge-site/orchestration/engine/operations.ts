@@ -231,18 +231,22 @@ function sameValue(a: unknown, b: unknown): boolean {
 
 /**
  * Moves the stack to its new definition: creates new resources, updates changed ones in place when every changed
- * property allows it, replaces the others (new one first), then deletes removed and replaced ones in reverse order
+ * property allows it, replaces the others (the old one deleted first), then deletes removed ones in reverse order
  * of the old template.
  */
 export async function runUpdate(rec: Recorder, oldTemplate: Record<string, unknown>): Promise<void> {
   const { rt } = rec;
-  const retired: ResourceRow[] = [];
   const failures = await walkGraph(rt.prepared.graph, async (n) => {
     const def = rt.prepared.template.resources[n];
     const old = rt.rows.get(n);
     if (!def) return;
-    if (!old?.physicalId || old.type !== def.type || (old.action === 'CREATE' && old.status !== 'COMPLETE')) {
-      if (old) retired.push(old);
+    if (
+      !old?.physicalId ||
+      old.type !== def.type ||
+      (old.action === 'CREATE' && old.status !== 'COMPLETE') ||
+      (old.action === 'CHECK' && old.status === 'FAILED')
+    ) {
+      if (old) await deleteOne(rec, old);
       await createOne(rec, await rec.newRow(n));
       return;
     }
@@ -273,7 +277,8 @@ export async function runUpdate(rec: Recorder, oldTemplate: Record<string, unkno
       });
       return;
     }
-    retired.push(old);
+    // Replacement deletes first: servers hold ports and volumes exclusively, so a twin could not take them over.
+    await deleteOne(rec, old);
     await createOne(rec, await rec.newRow(n));
   });
   if (failures.length > 0) {
@@ -294,7 +299,6 @@ export async function runUpdate(rec: Recorder, oldTemplate: Record<string, unkno
     if (current.has(r.id) && rt.prepared.graph.has(r.name)) continue;
     doomed.set(r.name, [...(doomed.get(r.name) ?? []), r]);
   }
-  for (const r of retired) if (!doomed.has(r.name)) doomed.set(r.name, [r]);
   const g: Graph = new Map();
   for (const n of doomed.keys()) g.set(n, new Set([...(oldGraph.get(n) ?? [])].filter((d) => doomed.has(d))));
   const delFailures = await walkGraph(
