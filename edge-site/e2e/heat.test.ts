@@ -29,12 +29,12 @@ describe.skipIf(!haveHeatCli)('openstack stack … against a fake-driver site', 
   const osJson = async <T = Record<string, unknown>>(...args: string[]): Promise<T> =>
     JSON.parse(await os(...args, '-f', 'json')) as T;
   // Setup and checks go over HTTP (each CLI call costs seconds); the CLI drives the stacks.
-  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON bodies.
   const api = async (
     method: string,
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
+    // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON bodies.
   ): Promise<any> => {
     const res = await fetch(`${base}${path}`, {
       method,
