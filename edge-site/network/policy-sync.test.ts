@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { AgentCommand } from '../../shared/schemas/agent-protocol.ts';
 import type { HostNetworkPolicy } from '../../shared/schemas/network-policy.ts';
-import type { FleetEvent } from '../services.ts';
+import type { FleetEvent, HostState } from '../services.ts';
 import { authFor, fakeTokens, mountForTest, testDeps } from '../testing/deps.ts';
 import { createNetwork } from './index.ts';
 
@@ -15,6 +15,7 @@ async function harness() {
       if (command.op === 'network_policy') sent.push({ host, policy: command.policy });
       return null as R;
     },
+    host: (id: string) => (id === 'h3' ? undefined : ({ inventory: { networkDataPlane: true } } as HostState)),
     subscribe(l: (e: FleetEvent) => void) {
       listeners.push(l);
       return () => {};
@@ -45,9 +46,14 @@ describe('security policy sync to agents', () => {
     await h.call('POST', '/v2.0/subnets', { subnet: { network_id: network.id, ip_version: 4, cidr: '10.5.0.0/24' } });
     const [p1] = await h.net.allocateForServer(h.alice, 'vm1', [{ uuid: network.id }], 'h1');
     const [p2] = await h.net.allocateForServer(h.alice, 'vm2', [{ uuid: network.id }], 'h2');
+    // h3 has no data plane (fake driver): it gets no policy.
+    await h.net.allocateForServer(h.alice, 'vm3', [{ uuid: network.id }], 'h3');
     const ip1 = p1?.fixedIps[0]?.ipAddress;
     const ip2 = p2?.fixedIps[0]?.ipAddress;
     await vi.waitFor(() => expect(h.last('h2')).toBeDefined());
+    await vi.waitFor(() => expect(h.last('h1')?.groups[0]?.members).toHaveLength(3));
+    expect(h.last('h1')?.groups[0]?.members).toEqual(expect.arrayContaining([ip1, ip2]));
+    await h.net.releaseForServer('vm3');
     await vi.waitFor(() => expect(h.last('h1')?.groups[0]?.members.sort()).toEqual([ip1, ip2].sort()));
     const policy = h.last('h1');
     const groupId = Object.values(policy?.ports ?? {})[0]?.securityGroups[0];
@@ -83,6 +89,7 @@ describe('security policy sync to agents', () => {
     await h.net.releaseForServer('vm2');
     await vi.waitFor(() => expect(h.last('h1')?.groups[0]?.members).toEqual([ip1]));
 
+    expect(h.sent.some((s) => s.host === 'h3')).toBe(false);
     // An agent that reconnects gets its policy again.
     const count = h.sent.length;
     for (const l of h.listeners) l({ type: 'inventory', host: 'h1', instances: [] });

@@ -2,7 +2,7 @@
  * Pushes security groups to the agents that enforce them. After any change that can alter what a host filters (a
  * rule created or deleted, a group deleted, a port's groups or port security updated, a server's ports bound or
  * released, an agent (re)connecting), every host with bound ports gets its full {@link HostNetworkPolicy} as one
- * idempotent `network_policy` command. Full state, not deltas: a lost or reordered command is healed by the next
+ * idempotent `network_policy` command (hosts whose inventory says `networkDataPlane`; others cannot enforce it). Full state, not deltas: a lost or reordered command is healed by the next
  * one (the agent keeps the highest revision), and group membership changes (remote_group_id) need no bookkeeping.
  * Changes are coalesced: while one round is sending, further changes mark it dirty and cause one more round.
  */
@@ -13,7 +13,7 @@ import type { Fleet } from '../services.ts';
 import type { NetCtx } from './context.ts';
 
 /** The part of the fleet the sync needs. */
-export type PolicyFleet = Pick<Fleet, 'send' | 'subscribe'>;
+export type PolicyFleet = Pick<Fleet, 'send' | 'subscribe' | 'host'>;
 
 /** The sync's handle. */
 export interface PolicySync {
@@ -91,7 +91,8 @@ export function createPolicySync(ctx: NetCtx, fleet: PolicyFleet | undefined): P
   const round = async () => {
     if (!fleet) return;
     const bound = await ctx.db.select({ hostId: ports.hostId }).from(ports).where(ne(ports.hostId, ''));
-    const hosts = [...new Set(bound.map((b) => b.hostId))];
+    // Only hosts that enforce policies (a data plane): fake-driver fleets of thousands of VMs get no traffic.
+    const hosts = [...new Set(bound.map((b) => b.hostId))].filter((h) => fleet.host(h)?.inventory.networkDataPlane);
     // Revisions grow across site restarts too (time based), and strictly within one process.
     lastRevision = Math.max(lastRevision + 1, ctx.deps.clock.now());
     const revision = lastRevision;

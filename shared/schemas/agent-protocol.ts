@@ -88,6 +88,8 @@ export interface HostInventory {
   hypervisorType: string;
   hypervisorVersion: number;
   cpuInfo?: string;
+  /** The host enforces security groups (its agent takes `network_policy` commands; site-agent/network). */
+  networkDataPlane?: boolean;
 }
 
 /** A command from site to agent. Idempotent: the same `requestId` is executed at most once. */

@@ -330,7 +330,8 @@ export function createQemuDriver(options: QemuDriverOptions): HypervisorDriver {
 
     async inventory() {
       await mkdir(options.dataDir, { recursive: true });
-      return hostInventory(options.dataDir, qemu, (await accelerator()).accel);
+      const inventory = await hostInventory(options.dataDir, qemu, (await accelerator()).accel);
+      return options.network ? { ...inventory, networkDataPlane: true } : inventory;
     },
 
     list,
