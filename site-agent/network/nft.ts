@@ -135,6 +135,9 @@ export function renderRuleset(ports: FilteredPort[], policy: HostNetworkPolicy |
     line(2, `ether type arp arp saddr ip != ${set([...v4, '0.0.0.0'])} drop`);
     line(2, `ether type ip ip saddr != ${set([...v4, '0.0.0.0'])} drop`);
     line(2, `ether type ip6 ip6 saddr != ${set([...v6, 'fe80::/10', '::'])} drop`);
+    // A VM never serves DHCP or advertises itself as a router to its neighbours.
+    line(2, 'ether type ip udp sport 67 drop');
+    line(2, 'ether type ip6 icmpv6 type nd-router-advert drop');
     line(1, '}');
   }
   line(0, '}');

@@ -90,6 +90,7 @@ describe('ruleset', () => {
     expect(text).not.toContain('tapp2');
     expect(text).toContain('ether saddr != 52:54:00:00:00:01 drop');
     expect(text).toContain('ip saddr != { 10.0.0.5, 0.0.0.0 } drop');
+    expect(text).toContain('ether type ip udp sport 67 drop');
     expect(text).toContain('elements = { 10.0.0.5, 10.0.0.9 }');
     expect(text).toContain('elements = { fd00::5 }');
     expect(text).toMatch(/chain egress_1 \{\n.*\n\s+meta nfproto ipv4 return\n\s+meta nfproto ipv6 return\n\s+drop/);
