@@ -1,6 +1,7 @@
 /**
  * Resource index and quota escrow figures (federation/index, federation/quota), in process:
- * - index: a 1,000-server fake boot at one site (rows in its SQLite, then building -> active): the SQLite scan per
+ * - index: a 1,000-server fake boot at one site (rows in its SQLite file, catalog persisted in it too, then building ->
+ *   active): the fingerprint and the SQLite scan per
  *   flush window, the flush (diff + one catalog batch) for the creates and for the transitions, and the Automerge
  *   changes it costs vs 1,000 single-record writes;
  * - escrow: latency of a quota reservation within the site's share, of a project's first one (writes the split),
@@ -8,15 +9,18 @@
  *
  * `node bench/quota.ts` prints figures; not a test.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openDatabase } from '../edge-site/db/client.ts';
 import { migrateDatabase } from '../edge-site/db/migrate.ts';
 import { computeServers } from '../edge-site/db/schema/compute.ts';
 import { manualClock } from '../edge-site/testing/deps.ts';
-import { INDEX_TYPES, scanResources } from '../federation/index/sources.ts';
+import { INDEX_TYPES, resourcesFingerprint, scanResources } from '../federation/index/sources.ts';
 import { startIndexWriter } from '../federation/index/writer.ts';
 import { createEscrowFederation } from '../federation/quota/testing.ts';
-import { memoryPersistence } from '../federation/store/memory-persistence.ts';
 import { createReplicatedCatalog } from '../federation/store/replicated-catalog.ts';
+import { sqlitePersistence } from '../federation/store/sqlite-persistence.ts';
 import { silentLogger } from '../shared/ports/logger.ts';
 import { fmt, percentile } from './lib.ts';
 
@@ -52,11 +56,12 @@ function serverRow(i: number, t: number) {
 
 async function benchIndex(): Promise<void> {
   const clock = manualClock();
-  const db = await openDatabase(':memory:');
+  const dir = mkdtempSync(join(tmpdir(), 'brume-bench-quota-'));
+  const db = await openDatabase(join(dir, 'site.db'));
   await migrateDatabase(db);
   const store = await createReplicatedCatalog({
     siteId: 's1',
-    persistence: memoryPersistence(),
+    persistence: await sqlitePersistence(db),
     clock,
     log: silentLogger,
   });
@@ -77,6 +82,9 @@ async function benchIndex(): Promise<void> {
   let t = performance.now();
   await scanResources(db.client);
   const scanMs = performance.now() - t;
+  t = performance.now();
+  await resourcesFingerprint(db.client);
+  const printMs = performance.now() - t;
   const c0 = changes();
   t = performance.now();
   await writer.flush();
@@ -89,13 +97,16 @@ async function benchIndex(): Promise<void> {
   const activeMs = performance.now() - t;
   const c2 = changes();
   await writer.stop();
-  console.log(`index: SQLite scan of ${N} servers (+ volumes, networks) per flush window: ${fmt(scanMs)} ms`);
+  console.log(
+    `index: per flush window with ${N} servers: fingerprint ${fmt(printMs, 2)} ms, full scan (when it moved) ${fmt(scanMs)} ms`,
+  );
   console.log(
     `index: ${N}-server boot flushed in ${fmt(createMs)} ms (${c1 - c0} Automerge changes), ${N} transitions to active in ${fmt(activeMs)} ms (${c2 - c1} changes): ${fmt((2 * N) / ((createMs + activeMs) / 1000), 0)} entry writes/s`,
   );
+  const db2 = await openDatabase(join(dir, 'single.db'));
   const single = await createReplicatedCatalog({
     siteId: 's2',
-    persistence: memoryPersistence(),
+    persistence: await sqlitePersistence(db2),
     clock,
     log: silentLogger,
   });
@@ -112,8 +123,10 @@ async function benchIndex(): Promise<void> {
   const singleMs = performance.now() - t;
   console.log(`index: baseline, ${N} single-entry writes: ${fmt(singleMs)} ms (${N} Automerge changes)`);
   await single.close();
+  db2.close();
   await store.close();
   db.close();
+  rmSync(dir, { recursive: true, force: true });
 }
 
 async function benchEscrow(): Promise<void> {
