@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { errorMessage } from './errors.ts';
 import { type FederationSite, federationGraph } from './federation-model.ts';
 import { addresses, bytes, duration, megabytes, usage } from './format.ts';
-import { regions } from './session.ts';
+import { handoffFragment, parseHandoff, regions } from './session.ts';
 import { isCidr4, validateKeypair, validateLaunch, validateNetwork, validateRule, validateVolume } from './validate.ts';
 
 describe('errorMessage: every OpenStack error shape', () => {
@@ -108,6 +108,17 @@ describe('regions and the federation graph', () => {
       { region: 'site1', dashboard: 'http://127.0.0.1:5000/dashboard/' },
       { region: 'site2', dashboard: 'http://127.0.0.1:5001/dashboard/' },
     ]);
+  });
+
+  it('hands a token over to another region in the URL fragment and reads it back', () => {
+    const f = handoffFragment('eyJ.a+b/c=', 'b8fe02337c1c82999dbf920ecfa5672e', 'instances');
+    expect(parseHandoff(f)).toEqual({
+      token: 'eyJ.a+b/c=',
+      project: 'b8fe02337c1c82999dbf920ecfa5672e',
+      page: 'instances',
+    });
+    expect(parseHandoff('#/overview')).toBeNull();
+    expect(parseHandoff('#handoff=%E0%A4%A&project=p')).toBeNull();
   });
 
   it('says how long a site has been unreachable, by the site clock', () => {

@@ -13,7 +13,7 @@ import { OverviewPage } from './pages/overview.ts';
 import { SecurityGroupsPage } from './pages/security-groups.ts';
 import { Switchers } from './pages/switchers.ts';
 import { VolumesPage } from './pages/volumes.ts';
-import { loadSession, type Session } from './session.ts';
+import { loadSession, parseHandoff, type Session } from './session.ts';
 import { ErrorBox, html, messageOf } from './ui.ts';
 
 const PAGES: Array<{ path: string; title: string; page: (p: { session: Session }) => VNode; admin?: boolean }> = [
@@ -35,10 +35,10 @@ function route(): string {
 
 /** A token handed over in the URL fragment by another site's dashboard (region switch); removed from the URL at once. */
 function takeHandoff(): { token: string; project: string } | null {
-  const m = /^#handoff=([^&]+)&project=([0-9a-zA-Z-]+)(?:&page=([\w-]+))?$/.exec(location.hash);
-  if (!m?.[1] || !m[2]) return null;
-  history.replaceState(null, '', `${location.pathname}#/${m[3] ?? 'overview'}`);
-  return { token: decodeURIComponent(m[1]), project: m[2] };
+  const h = parseHandoff(location.hash);
+  if (!h) return null;
+  history.replaceState(null, '', `${location.pathname}#/${h.page}`);
+  return h;
 }
 
 function App(): VNode {

@@ -69,3 +69,19 @@ export function regions(catalog: CatalogEntry[]): Array<{ region: string; dashbo
 export function currentRegion(catalog: CatalogEntry[], origin: string): string | undefined {
   return regions(catalog).find((r) => r.dashboard.startsWith(`${origin}/`))?.region;
 }
+
+/** The region-switch hand-over fragment `#handoff=<token>&project=<id>[&page=<page>]`, or null. */
+export function parseHandoff(hash: string): { token: string; project: string; page: string } | null {
+  const m = /^#handoff=([^&]+)&project=([0-9a-zA-Z-]+)(?:&page=([\w-]+))?$/.exec(hash);
+  if (!m?.[1] || !m[2]) return null;
+  try {
+    return { token: decodeURIComponent(m[1]), project: m[2], page: m[3] ?? 'overview' };
+  } catch {
+    return null;
+  }
+}
+
+/** The fragment that hands `token` over to another site's dashboard (see `parseHandoff`). */
+export function handoffFragment(token: string, project: string, page: string): string {
+  return `#handoff=${encodeURIComponent(token)}&project=${project}&page=${page}`;
+}

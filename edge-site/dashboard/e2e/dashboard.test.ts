@@ -230,7 +230,7 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
   it('shows a stopped site as unreachable in the federation view', async () => {
     await page.getByRole('link', { name: 'Federation' }).click();
     const liveness = page.locator('[data-liveness="site2"]');
-    await liveness.filter({ hasText: 'reachable' }).waitFor({ timeout: 30_000 });
+    await liveness.filter({ hasText: /^reachable$/ }).waitFor({ timeout: 30_000 });
     await shoot(page, 'federation');
     stopSite(up, 'site2');
     await liveness.filter({ hasText: /unreachable for \d+ s/ }).waitFor({ timeout: 30_000 });

@@ -2,7 +2,7 @@
 import type { VNode } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { myProjects, rescope } from '../api.ts';
-import { currentRegion, regions, type Session } from '../session.ts';
+import { currentRegion, handoffFragment, regions, type Session } from '../session.ts';
 import { html, messageOf, value } from '../ui.ts';
 
 /** The two switchers of the top bar. */
@@ -32,9 +32,7 @@ export function Switchers({
     if (!target || region === here) return;
     // Another site is another origin (sessionStorage is per origin): hand the token over in the URL fragment, which
     // never reaches a server; the other dashboard rescopes it at its own Keystone and removes it from the URL.
-    location.assign(
-      `${target.dashboard}#handoff=${encodeURIComponent(session.token)}&project=${session.project.id}&page=${page}`,
-    );
+    location.assign(`${target.dashboard}${handoffFragment(session.token, session.project.id, page)}`);
   };
 
   return html`<div class="switchers">
