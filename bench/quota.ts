@@ -1,9 +1,8 @@
 /**
  * Resource index and quota escrow figures (federation/index, federation/quota), in process:
- * - index: a 1,000-server fake boot at one site (rows in its SQLite file, catalog persisted in it too, then building ->
- *   active): the fingerprint and the SQLite scan per
- *   flush window, the flush (diff + one catalog batch) for the creates and for the transitions, and the Automerge
- *   changes it costs vs 1,000 single-record writes;
+ * - index: a 1,000-server fake boot at one site (rows in its SQLite file, the catalog persisted there too; then
+ *   building -> active): the fingerprint and the scan per flush window, the flush (diff + one catalog batch) for the
+ *   creates and for the transitions, and the Automerge changes it costs vs 1,000 single-record writes;
  * - escrow: latency of a quota reservation within the site's share, of a project's first one (writes the split),
  *   and of one that must ask a peer for share (memory transport: the protocol's CPU cost, no network latency).
  *
