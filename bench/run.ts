@@ -1,5 +1,6 @@
 /** `npm run bench`: runs every benchmark and prints its figures. `npm run bench -- site` runs one group. */
 import { benchCatalog } from './catalog.ts';
+import { benchConvergence } from './convergence.ts';
 import { benchDashboard } from './dashboard.ts';
 import { benchGlobal } from './global.ts';
 import { benchNetwork } from './network.ts';
@@ -13,6 +14,7 @@ const groups: Record<string, () => Promise<void>> = {
   vm: benchVm,
   network: benchNetwork,
   catalog: () => benchCatalog(),
+  convergence: () => benchConvergence(),
   transports: () => benchTransports(),
   quota: benchQuota,
   dashboard: benchDashboard,
