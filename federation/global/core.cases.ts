@@ -93,6 +93,18 @@ export function coreRoutingCases(): void {
     expect((await call('GET', '/r/s1/compute/v2.1/servers')).status).toBe(200);
   });
 
+  it('names a region that hangs as missing once the per-region fan-out timeout passed', async () => {
+    const parsed = parseGlobalConfig({ sites: [fed.urls[0]], fanOutTimeoutMs: 200 });
+    if (!parsed.ok) throw new Error(parsed.diagnostics.join());
+    ({ app } = createGlobalApp({ config: parsed.config, fetch: fed.fetch, now: () => now, log: silentLogger }));
+    await call('GET', '/r/s2/compute/v2.1/servers');
+    fed.hang.add('s2');
+    const r = await call('GET', '/r/all/network/v2.0/networks');
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-brume-missing-regions')).toBe('s2');
+    expect(r.body.networks.map((n: Json) => n.name)).toEqual(['net-s1', 'net-s3']);
+  });
+
   it('refuses forged and missing tokens at the edge', async () => {
     const { privateKey } = await generateKeyPair('EdDSA');
     const forged = await new SignJWT({ sub: 'u1' })

@@ -15,6 +15,8 @@ export interface FakeFederation {
   /** Reaches the sites (refuses connections to those in `down`). */
   fetch: Fetcher;
   down: Set<string>;
+  /** Sites that accept connections and never answer. */
+  hang: Set<string>;
   /** Requests each site received. */
   hits: Map<string, number>;
   /** Free RAM (MB) reported by a site's hypervisor statistics. */
@@ -44,6 +46,7 @@ export async function createFakeFederation(n: number): Promise<FakeFederation> {
     ids,
     urls,
     down: new Set(),
+    hang: new Set(),
     hits: new Map(),
     freeRam: new Map(ids.map((id) => [id, 4096])),
     fetch: async () => new Response(null, { status: 500 }),
@@ -151,6 +154,7 @@ export async function createFakeFederation(n: number): Promise<FakeFederation> {
   fed.fetch = async (req) => {
     const site = new URL(req.url).hostname.split('.')[0] ?? '';
     if (fed.down.has(site)) throw new TypeError('fetch failed: connection refused');
+    if (fed.hang.has(site)) return new Promise<Response>(() => {});
     fed.hits.set(site, (fed.hits.get(site) ?? 0) + 1);
     const app = apps.get(site);
     if (!app) throw new TypeError(`fetch failed: no host ${site}`);

@@ -3,7 +3,7 @@ import { errorResponse, regionUnavailable, unauthorizedResponse } from './errors
 import { fanOut } from './fanout.ts';
 import { indexEntry, isCollection, locate, resourceOf, staleResponse } from './locate.ts';
 import { place } from './placement.ts';
-import { forwardHeaders, relay, requestBody, Unreachable } from './proxy.ts';
+import { forwardHeaders, rebase, relay, requestBody, Unreachable } from './proxy.ts';
 import { checkImageScope, parseScope, type Scope, scopedRegion } from './scope.ts';
 import type { SiteEntry } from './sites.ts';
 import type { GlobalState, SendInit } from './state.ts';
@@ -161,7 +161,7 @@ export async function forwardAnywhere(
     BOOL.test(url.searchParams.get('all_regions') ?? '');
   if ((o.init.method === 'GET' || o.init.method === 'HEAD') && fan && !r) {
     return fanOut(state, all, o.rest + o.query, o.init, (text, site, region) =>
-      text.replaceAll(site.url, `${o.base}/r/${region}`),
+      rebase(text, site.url, `${o.base}/r/${region}`),
     );
   }
   const wantsPlacement = opts.placeCreates || req.headers.get('x-brume-placement') !== null;

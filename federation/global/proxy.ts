@@ -56,21 +56,35 @@ export async function send(
   init: { method: string; headers: Headers; body: SiteBody },
 ): Promise<Response> {
   if (!o.health.allow(base)) throw new Unreachable(base, 'circuit_open');
+  // The timeout covers the wait for the response head only: a long image download is not cut.
+  const abort = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new Error(`no answer within ${o.timeoutMs} ms`);
+      err.name = 'TimeoutError';
+      abort.abort(err);
+      reject(err);
+    }, o.timeoutMs);
+  });
   const reqInit: RequestInit & { duplex?: 'half' } = {
     method: init.method,
     headers: init.headers,
     body: init.body,
     redirect: 'manual',
-    signal: AbortSignal.timeout(o.timeoutMs),
+    signal: abort.signal,
   };
   if (init.body instanceof ReadableStream) reqInit.duplex = 'half';
   let res: Response;
   try {
-    res = await o.fetch(new Request(`${base}${pathAndQuery}`, reqInit));
+    // Raced as well as aborted: a fetcher that ignores the signal (an in-process site) still times out.
+    res = await Promise.race([o.fetch(new Request(`${base}${pathAndQuery}`, reqInit)), timedOut]);
   } catch (err) {
     o.health.failure(base);
     const name = (err as { name?: string })?.name;
     throw new Unreachable(base, name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'network');
+  } finally {
+    clearTimeout(timer);
   }
   o.health.success(base);
   return res;
@@ -103,11 +117,20 @@ export async function relay(
   const json = isJson(res) && res.status !== 204 && res.status !== 304;
   const h = passHeaders(res, json);
   const loc = h.get('location');
-  if (loc?.startsWith(fromBase)) h.set('location', toBase + loc.slice(fromBase.length));
+  if (loc !== null) h.set('location', rebase(loc, fromBase, toBase));
   for (const [k, v] of Object.entries(extra)) h.set(k, v);
   if (!json) return new Response(res.body, { status: res.status, statusText: res.statusText, headers: h });
-  const text = (await res.text()).replaceAll(fromBase, toBase);
+  const text = rebase(await res.text(), fromBase, toBase);
   return new Response(text, { status: res.status, statusText: res.statusText, headers: h });
+}
+
+/**
+ * Replaces the URL `fromBase` with `toBase` in `text` where it is a whole base (followed by a path, a query, a quote
+ * or the end): `http://h:5000` must not rewrite `http://h:50001`.
+ */
+export function rebase(text: string, fromBase: string, toBase: string): string {
+  const escaped = fromBase.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return text.replace(new RegExp(`${escaped}(?=[/"?#\\\\]|$)`, 'g'), () => toBase);
 }
 
 /** Reads a JSON body, or undefined when it is not JSON. */
