@@ -244,8 +244,14 @@ export interface VolumeService {
    * cannot be used, and then nothing is recorded.
    */
   prepareBootVolumes?(auth: AuthContext, serverId: string, requests: BootVolumeRequest[]): Promise<void>;
-  /** Waits for a server's boot volumes and returns its root disk for the spawn spec (null: it boots an image). */
-  bootRootDisk?(serverId: string, host: string | null): Promise<VolumeAttachSpec | null>;
+  /**
+   * Waits for a server's mapped volumes and returns the disks of its spawn spec: the root (null: it boots an image)
+   * and the others, attached from the start.
+   */
+  bootDisks?(
+    serverId: string,
+    host: string | null,
+  ): Promise<{ root: VolumeAttachSpec | null; others: VolumeAttachSpec[] }>;
   /** A deleted server's volumes are available again; those marked delete_on_termination are deleted. Idempotent. */
   releaseServer?(serverId: string): Promise<void>;
 }

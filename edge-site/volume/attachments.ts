@@ -178,7 +178,7 @@ export function attachmentRecords(deps: SiteDeps, volumes: Volumes, hotplug?: Vo
         'volume detach',
         v.id,
         async () => {
-          if (hotplug && a.hostName && a.serverId && a.bootIndex === null) {
+          if (hotplug && a.hostName && a.serverId && a.bootIndex !== 0) {
             await hotplug.detach({
               host: a.hostName,
               serverId: a.serverId,

@@ -19,8 +19,8 @@ const invalidBdm = (reason: string) => badRequest('compute.invalid_bdm', `Block 
 
 /** Builds the boot-volume operations. */
 export function bootVolumes(volumes: Volumes, attachments: Attachments, clock: Clock, format: 'raw' | 'qcow2') {
-  /** Device names in boot order: the root disk is vda, others follow. */
-  const deviceOf = (index: number) => `/dev/vd${String.fromCharCode(97 + Math.min(index, 25))}`;
+  /** Device names: the root disk is vda; vdb is the config drive, so the others follow from vdc. */
+  const deviceOf = (extra: number) => `/dev/vd${String.fromCharCode(99 + Math.min(extra, 23))}`;
 
   return {
     /** Records the server's block device mappings; 400 (nothing recorded) when one cannot be honoured. */
@@ -45,12 +45,14 @@ export function bootVolumes(volumes: Volumes, attachments: Attachments, clock: C
       }
       const created: string[] = [];
       try {
-        for (const [i, r] of sorted.entries()) {
+        let extra = 0;
+        for (const r of sorted) {
           const target = {
             serverId,
-            bootIndex: r.bootIndex,
+            // -1 marks a mapped volume that is not the root (null is for hot-plugged ones).
+            bootIndex: r.bootIndex ?? -1,
             deleteOnTermination: r.deleteOnTermination,
-            device: deviceOf(i),
+            device: r.bootIndex === 0 ? '/dev/vda' : deviceOf(extra++),
           };
           if (r.source === 'volume') {
             await attachments.attachForBoot(await volumes.load(auth, r.uuid ?? ''), target);
@@ -83,12 +85,18 @@ export function bootVolumes(volumes: Volumes, attachments: Attachments, clock: C
     },
 
     /**
-     * Waits until the server's boot volumes exist (created ones turn in-use), records its host, and returns the
-     * root disk to boot (null when the server boots from an image).
+     * Waits until the server's mapped volumes exist (created ones turn in-use), records its host, and returns the
+     * root disk to boot (null when the server boots from an image) and the other disks to attach at spawn.
      */
-    async root(serverId: string, host: string | null): Promise<VolumeAttachSpec | null> {
-      const boot = (await attachments.ofServer(serverId)).filter((a) => a.bootIndex !== null);
-      if (boot.length === 0) return null;
+    async disks(
+      serverId: string,
+      host: string | null,
+    ): Promise<{ root: VolumeAttachSpec | null; others: VolumeAttachSpec[] }> {
+      const boot = (await attachments.ofServer(serverId))
+        .filter((a) => a.bootIndex !== null)
+        .sort((a, b) => (a.device ?? '').localeCompare(b.device ?? ''));
+      const others: VolumeAttachSpec[] = [];
+      if (boot.length === 0) return { root: null, others };
       await attachments.setHost(serverId, host);
       const deadline = clock.now() + CREATE_WAIT_MS;
       let root: VolumeAttachSpec | null = null;
@@ -103,9 +111,11 @@ export function bootVolumes(volumes: Volumes, attachments: Attachments, clock: C
           throw new Error(`Volume ${a.volumeId} cannot be used to boot: its status is ${v?.status ?? 'deleted'}.`);
         }
         if (v.status === 'available') await volumes.patch(v.id, { status: 'in-use', attachStatus: 'attached' });
-        if (a.bootIndex === 0) root = { volumeId: v.id, path: v.path, format, serial: v.id.slice(0, 20) };
+        const disk = { volumeId: v.id, path: v.path, format, serial: v.id.slice(0, 20) };
+        if (a.bootIndex === 0) root = disk;
+        else others.push(disk);
       }
-      return root;
+      return { root, others };
     },
   };
 }

@@ -21,7 +21,7 @@ export function volumeService(
 ): VolumeService {
   return {
     prepareBootVolumes: (auth, serverId, requests) => boot.prepare(auth, serverId, requests),
-    bootRootDisk: (serverId, host) => boot.root(serverId, host),
+    bootDisks: (serverId, host) => boot.disks(serverId, host),
     releaseServer: (serverId) => attachments.releaseServer(serverId),
     async attachmentsOfServer(serverId) {
       return (await attachments.ofServer(serverId)).map(view);

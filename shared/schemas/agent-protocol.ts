@@ -59,6 +59,8 @@ export interface InstanceSpec {
   configDrive?: boolean;
   /** Boot from volume: the root disk is this volume's file (no image, no overlay); it outlives the VM. */
   rootVolume?: VolumeAttachSpec | null;
+  /** Volumes attached from the start (boot-time block device mappings other than the root), as attachVolume would. */
+  volumes?: VolumeAttachSpec[];
 }
 
 /** A volume's disk as a hypervisor attaches it (`attach_volume`, or a boot volume). */

@@ -149,7 +149,7 @@ export function createServerEngine(deps: SiteDeps, services: ComputeServices, st
     const image = row.imageId ? deps.catalog.get('images', row.imageId) : undefined;
     const token = await imageToken(row);
     // Boot from volume: waits for the root volume (a copy of an image may still be under way).
-    const rootVolume = (await services.volume?.bootRootDisk?.(row.id, row.host)) ?? null;
+    const disks = await services.volume?.bootDisks?.(row.id, row.host);
     return {
       id: row.id,
       name: row.name,
@@ -186,7 +186,8 @@ export function createServerEngine(deps: SiteDeps, services: ComputeServices, st
       metadata: row.metadata,
       ...(row.availabilityZone ? { availabilityZone: row.availabilityZone } : {}),
       configDrive: row.configDrive,
-      ...(rootVolume ? { rootVolume } : {}),
+      ...(disks?.root ? { rootVolume: disks.root } : {}),
+      ...(disks?.others.length ? { volumes: disks.others } : {}),
     };
   };
 

@@ -135,6 +135,11 @@ export function createFakeDriver(options: FakeDriverOptions): FakeDriver {
       log: [],
       boots: 0,
     };
+    for (const v of spec.volumes ?? []) {
+      vm.volumes ??= {};
+      const device = nextVolumeDevice(Object.values(vm.volumes).map((x) => x.device));
+      vm.volumes[v.volumeId] = { device, serial: volumeSerial(v), path: v.path };
+    }
     boot(vm);
     vms.set(id, vm);
     persist();

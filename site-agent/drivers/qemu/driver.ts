@@ -14,7 +14,14 @@ import { inNetns } from './nic.ts';
 import { type NicVm, plugNic, unplugNic } from './nic-hotplug.ts';
 import { isOurProcess, readPid, run, signal } from './process.ts';
 import { QmpClient } from './qmp.ts';
-import { attachVolume, detachVolume, rootVolumeDisk, type VolumeVm, volumeLaunchArgs } from './volumes.ts';
+import {
+  attachVolume,
+  detachVolume,
+  recordSpawnVolumes,
+  rootVolumeDisk,
+  type VolumeVm,
+  volumeLaunchArgs,
+} from './volumes.ts';
 
 /** Options of {@link createQemuDriver}. */
 export interface QemuDriverOptions {
@@ -239,6 +246,7 @@ export function createQemuDriver(options: QemuDriverOptions): HypervisorDriver {
     try {
       const taps = spec.ports.length > 0 ? await options.network?.plugPorts(spec.id, spec.ports) : undefined;
       const disks = await createRootDisk(spec, dir);
+      await recordSpawnVolumes(dir, spec.volumes ?? []);
       await buildConfigDrive(spec, join(dir, 'config-drive'), files.configDrive);
       const plan: LaunchPlan = {
         name: `${options.namePrefix ?? 'brume'}-${spec.id}`,

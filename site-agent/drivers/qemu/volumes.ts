@@ -123,6 +123,28 @@ async function releaseNode(vm: VolumeVm, qmp: QmpClient, ids: { node: string; de
   }
 }
 
+/** Records the volumes a VM is spawned with, so its first launch plugs them (see InstanceSpec.volumes). */
+export async function recordSpawnVolumes(dir: string, specs: VolumeAttachSpec[]): Promise<void> {
+  if (specs.length === 0) return;
+  const volumes: AttachedVolume[] = [];
+  for (const spec of specs) {
+    await stat(spec.path).catch((err: unknown) => {
+      throw new BrumeError('bad_request', 'hypervisor.volume_missing', `volume file ${spec.path} is not on this host`, {
+        cause: err,
+      });
+    });
+    volumes.push({
+      volumeId: spec.volumeId,
+      path: spec.path,
+      format: spec.format,
+      serial: volumeSerial(spec),
+      readOnly: spec.readOnly === true,
+      device: nextVolumeDevice(volumes.map((v) => v.device)),
+    });
+  }
+  await writeAttached(dir, volumes);
+}
+
 /** Attaches (see {@link HypervisorDriver.attachVolume}); returns the predicted guest device. */
 export async function attachVolume(vm: VolumeVm, spec: VolumeAttachSpec): Promise<string> {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(spec.volumeId)) {
