@@ -73,6 +73,9 @@ export function coreRoutingCases(): void {
     const down = await call('GET', '/r/s1/compute/v2.1/servers');
     expect(down.status).toBe(503);
     expect(down.body.serviceUnavailable.message).toContain('Region s1');
+    // Identity fails over to the next site.
+    const relogin = await app.request(`${G}/v3/auth/tokens`, { method: 'POST', body: '{}' });
+    expect(relogin.status).toBe(201);
     // Discovery still works for the down region (another site's version document), so clients reach the 503.
     const doc = await call('GET', '/r/s1/compute/v2.1');
     expect(doc.status).toBe(200);
