@@ -133,6 +133,8 @@ describe('global resource index (3 sites, memory transport, manual clock)', () =
     expect(one.body.resource.project_id).toEqual(expect.any(String));
     expect(Date.parse(one.body.resource.last_contact)).toBeGreaterThan(0);
     expect(Date.parse(one.body.resource.updated_at)).toBeGreaterThan(0);
+    const sites = await call(b, token, 'GET', '/federation/v1/sites/a');
+    expect(sites.body.site.resource_index).toEqual({ entries: { network: 1 }, newest_update: expect.any(String) });
     const listed = await call(b, token, 'GET', '/federation/v1/resources?type=network&site_id=a&name=net-a');
     expect(listed.body.resources.map((x: { id: string }) => x.id)).toEqual([id]);
     expect((await call(b, token, 'GET', '/federation/v1/resources?type=server')).body.resources).toEqual([]);
