@@ -88,6 +88,7 @@ export function cloudClient(input: {
           'unavailable',
           'orchestration.site_unreachable',
           `site ${site} is unreachable: ${err instanceof Error ? err.message : String(err)}`,
+          { type: 'SiteUnreachable' },
         );
       }
       const text = await res.text();

@@ -17,12 +17,18 @@ export interface FakeCloud {
   failNext(collection: string, status: number, message: string): void;
 }
 
-/** A fake cloud; ids are `<prefix>-<n>`. */
+/** A fake cloud; ids are UUID-shaped, distinct per `prefix`. */
 export function fakeCloud(prefix = 'x'): FakeCloud {
   const objects = new Map<string, Map<string, Obj>>();
   const calls: string[] = [];
   const failures = new Map<string, { status: number; message: string }>();
   let n = 0;
+  // UUID-shaped ids (plugins look names up unless given an id); the first group tells the sites apart.
+  const site = [...prefix]
+    .reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) >>> 0, 7)
+    .toString(16)
+    .padStart(8, '0')
+    .slice(0, 8);
   const col = (c: string) => {
     let m = objects.get(c);
     if (!m) {
@@ -33,6 +39,7 @@ export function fakeCloud(prefix = 'x'): FakeCloud {
   };
   col('images').set('img-1', { id: 'img-1', name: 'cirros' });
   col('flavors').set('fl-1', { id: 'fl-1', name: 'm1.tiny' });
+  col('flavors').set('fl-2', { id: 'fl-2', name: 'm1.small' });
   const app = new Hono();
   app.use(async (c, next) => {
     calls.push(`${c.req.method} ${new URL(c.req.url).pathname}`);
@@ -46,7 +53,7 @@ export function fakeCloud(prefix = 'x'): FakeCloud {
       failures.delete(collection);
       return { error: f };
     }
-    const id = `${prefix}-${collection}-${++n}`;
+    const id = `${site}-0000-4000-8000-${(++n).toString(16).padStart(12, '0')}`;
     const obj = { ...body, id };
     col(collection).set(id, obj);
     return { obj };
