@@ -8,10 +8,12 @@ import { benchQuota } from './quota.ts';
 import { benchSite } from './site.ts';
 import { benchTransports } from './transports.ts';
 import { benchVm } from './vm.ts';
+import { benchVmVolumes } from './vm-volumes.ts';
 
 const groups: Record<string, () => Promise<void>> = {
   site: benchSite,
   vm: benchVm,
+  'vm-volumes': benchVmVolumes,
   network: benchNetwork,
   catalog: () => benchCatalog(),
   convergence: () => benchConvergence(),
