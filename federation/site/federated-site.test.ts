@@ -77,7 +77,7 @@ describe('federated edge sites (3 sites, memory transport, manual clock)', () =>
           .map((p) => p.name)
           .sort(),
       ).toEqual(['admin', 'service']);
-      expect(store.list('services')).toHaveLength(6);
+      expect(store.list('services')).toHaveLength(7);
       expect(new Set(store.list('endpoints').map((e) => e.region_id))).toEqual(new Set(['a', 'b', 'c']));
       for (const e of store.list('endpoints')) expect(e.url.startsWith(`http://${e.region_id}.test:5000`)).toBe(true);
       expect(

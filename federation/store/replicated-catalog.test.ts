@@ -85,3 +85,41 @@ describe('replicated catalog, one site', () => {
     await again.close();
   });
 });
+
+describe('replicated catalog, idle compaction', () => {
+  it('compacts a document left with several chunks once it has been idle, and loads the same records', async () => {
+    const clock = manualClock();
+    const persistence = memoryPersistence();
+    const opts = { siteId: 'a', persistence, clock, log: silentLogger, compactAfter: 100, idleCompactMs: 5000 };
+    const store = await createReplicatedCatalog(opts);
+    for (let i = 0; i < 5; i++) {
+      await store.put('flavors', {
+        id: `f${i}`,
+        name: `f${i}`,
+        vcpus: 1,
+        ram: 1,
+        disk: 1,
+        ephemeral: 0,
+        swap: 0,
+        rxtx_factor: 1,
+        is_public: true,
+        disabled: false,
+        description: null,
+        extra_specs: {},
+        created_at: 0,
+      });
+    }
+    const chunkCounts = async () => [...(await persistence.loadDocs()).values()].map((c) => c.length);
+    expect(await chunkCounts()).toEqual([5]);
+    clock.advance(4000);
+    await store.flush();
+    expect(await chunkCounts()).toEqual([5]); // written 4 s ago: not idle yet
+    clock.advance(6000);
+    await store.flush();
+    expect(await chunkCounts()).toEqual([1]);
+    const reopened = await createReplicatedCatalog(opts);
+    expect(reopened.list('flavors').map((f) => f.id)).toEqual(['f0', 'f1', 'f2', 'f3', 'f4']);
+    await reopened.close();
+    await store.close();
+  });
+});
