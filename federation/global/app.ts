@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { rewriteTokenBody } from './catalog.ts';
 import { errorResponse, serviceOf } from './errors.ts';
 import { forwardAnywhere, forwardToRegion, prepare } from './forward.ts';
@@ -25,6 +25,16 @@ export function createGlobalApp(deps: GlobalDeps): { app: Hono; state: GlobalSta
   const { config } = deps;
   const app = new Hono();
   const baseOf = (req: Request) => config.publicUrl ?? new URL(req.url).origin;
+  /** `waitUntil` of the Worker's request context; on Node a floating promise simply runs on. */
+  const deferOf =
+    (c: Context) =>
+    (p: Promise<unknown>): void => {
+      try {
+        c.executionCtx.waitUntil(p);
+      } catch {
+        // No ExecutionContext (Node): nothing to extend.
+      }
+    };
 
   app.get('/global/v1/health', (c) => {
     const breakers = state.health.states();
@@ -39,9 +49,10 @@ export function createGlobalApp(deps: GlobalDeps): { app: Hono; state: GlobalSta
     return c.json({ regions });
   });
 
-  const regional = async (req: Request, region: string, rest: string) => {
+  const regional = async (c: Context, region: string, rest: string) => {
+    const req = c.req.raw;
     const base = baseOf(req);
-    const o = await prepare(state, req, base, serviceOf(rest), rest);
+    const o = await prepare(state, req, base, serviceOf(rest), rest, deferOf(c));
     if (o instanceof Response) return o;
     if (region === config.allRegion) return forwardAnywhere(state, o, req, { fanOut: true, placeCreates: true });
     return forwardToRegion(state, o, region);
@@ -49,19 +60,20 @@ export function createGlobalApp(deps: GlobalDeps): { app: Hono; state: GlobalSta
   app.all('/r/:region/*', (c) => {
     const region = c.req.param('region');
     const path = new URL(c.req.url).pathname;
-    return regional(c.req.raw, region, path.slice(`/r/${encodeURIComponent(region)}`.length) || '/');
+    return regional(c, region, path.slice(`/r/${encodeURIComponent(region)}`.length) || '/');
   });
-  app.all('/r/:region', (c) => regional(c.req.raw, c.req.param('region'), '/'));
+  app.all('/r/:region', (c) => regional(c, c.req.param('region'), '/'));
 
   for (const svc of SERVICES) {
-    const handler = async (req: Request) => {
+    const handler = async (c: Context) => {
+      const req = c.req.raw;
       const rest = new URL(req.url).pathname;
-      const o = await prepare(state, req, baseOf(req), serviceOf(rest), rest);
+      const o = await prepare(state, req, baseOf(req), serviceOf(rest), rest, deferOf(c));
       if (o instanceof Response) return o;
       return forwardAnywhere(state, o, req, { fanOut: false, placeCreates: false });
     };
-    app.all(`/${svc}`, (c) => handler(c.req.raw));
-    app.all(`/${svc}/*`, (c) => handler(c.req.raw));
+    app.all(`/${svc}`, handler);
+    app.all(`/${svc}/*`, handler);
   }
 
   // Identity, the dashboard and the federation API: any reachable site.

@@ -3,7 +3,7 @@
  * with Cloudflare's Vitest integration (core.workerd.test.ts), so the Worker build is held to the same behaviour.
  */
 import { generateKeyPair, SignJWT } from 'jose';
-import { beforeEach, expect, it } from 'vitest';
+import { beforeEach, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../shared/ports/logger.ts';
 import { createGlobalApp } from './app.ts';
 import { parseGlobalConfig } from './config.ts';
@@ -97,7 +97,7 @@ export function coreRoutingCases(): void {
   });
 
   it('names a region that hangs as missing once the per-region fan-out timeout passed', async () => {
-    const parsed = parseGlobalConfig({ sites: [fed.urls[0]], fanOutTimeoutMs: 200 });
+    const parsed = parseGlobalConfig({ sites: [fed.urls[0]], fanOutTimeoutMs: 200, cooldownMs: 1000 });
     if (!parsed.ok) throw new Error(parsed.diagnostics.join());
     ({ app } = createGlobalApp({ config: parsed.config, fetch: fed.fetch, now: () => now, log: silentLogger }));
     await call('GET', '/r/s2/compute/v2.1/servers');
@@ -106,6 +106,16 @@ export function coreRoutingCases(): void {
     expect(r.status).toBe(200);
     expect(r.headers.get('x-brume-missing-regions')).toBe('s2');
     expect(r.body.networks.map((n: Json) => n.name)).toEqual(['net-s1', 'net-s3']);
+    // Twice: the circuit opens; then s2 is named missing without being waited on, and probed in the background.
+    await call('GET', '/r/all/network/v2.0/networks');
+    fed.hang.delete('s2');
+    const skipped = await call('GET', '/r/all/network/v2.0/networks');
+    expect(skipped.headers.get('x-brume-missing-regions')).toBe('s2');
+    now += 1000;
+    await vi.waitFor(async () => {
+      const back = await call('GET', '/r/all/network/v2.0/networks');
+      expect(back.headers.get('x-brume-missing-regions')).toBeNull();
+    });
   });
 
   it('refuses forged and missing tokens at the edge', async () => {

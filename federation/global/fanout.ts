@@ -22,7 +22,7 @@ function listKey(body: unknown): string | undefined {
  * merges the listings: items concatenated in region order, deduplicated by id (replicated records such as images
  * and flavors are listed by every site), each tagged `brume:region`. Regions that did not answer are named in
  * `X-Brume-Missing-Regions` and the body's `brume:missing_regions` instead of failing the whole list; pagination
- * links are dropped (each region applied the limit on its own).
+ * links are dropped (each region applied the limit on its own). A region whose circuit is open is not waited on.
  */
 export async function fanOut(
   state: GlobalState,
@@ -30,10 +30,16 @@ export async function fanOut(
   pathAndQuery: string,
   init: SendInit,
   rewrite: (text: string, site: SiteEntry, region: string) => string,
+  defer: (p: Promise<unknown>) => void,
 ): Promise<Response> {
   const timeout = state.deps.config.fanOutTimeoutMs;
   const settled = await Promise.allSettled(
     targets.map(async ({ region, site }): Promise<Part> => {
+      // A site whose circuit is not closed is not waited on: named missing now, probed in the background.
+      if (!state.health.healthy(site.url)) {
+        state.probe(site.url, defer);
+        throw new Unreachable(site.url, 'circuit_open');
+      }
       const res = await state.send(site.url, pathAndQuery, init, timeout);
       const text = await res.text();
       let body: unknown;

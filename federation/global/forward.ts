@@ -20,6 +20,8 @@ export interface Outgoing {
   init: SendInit;
   token: string | undefined;
   scope: Scope;
+  /** Keeps background work (probes) alive past the response: a Worker's `waitUntil`. */
+  defer: (p: Promise<unknown>) => void;
 }
 
 const BOOL = /^(1|true|yes|on)$/i;
@@ -39,6 +41,7 @@ export async function prepare(
   base: string,
   service: ServiceName,
   rest: string,
+  defer: (p: Promise<unknown>) => void,
 ): Promise<Outgoing | Response> {
   const url = new URL(req.url);
   const params = new URLSearchParams(url.search);
@@ -66,6 +69,7 @@ export async function prepare(
     query,
     token,
     scope: parsed.scope,
+    defer,
     init: { method: req.method, headers: forwardHeaders(req), body: await requestBody(req, rest) },
   };
 }
@@ -160,8 +164,13 @@ export async function forwardAnywhere(
     BOOL.test(req.headers.get('x-brume-fan-out') ?? '') ||
     BOOL.test(url.searchParams.get('all_regions') ?? '');
   if ((o.init.method === 'GET' || o.init.method === 'HEAD') && fan && !r) {
-    return fanOut(state, all, o.rest + o.query, o.init, (text, site, region) =>
-      rebase(text, site.url, `${o.base}/r/${region}`),
+    return fanOut(
+      state,
+      all,
+      o.rest + o.query,
+      o.init,
+      (text, site, region) => rebase(text, site.url, `${o.base}/r/${region}`),
+      o.defer,
     );
   }
   const wantsPlacement = opts.placeCreates || req.headers.get('x-brume-placement') !== null;

@@ -1,7 +1,8 @@
 /**
  * Per-site circuit breakers: a site that failed `failures` times in a row is `open` (requests to it are refused at
  * once, so a dead region is not waited on for every request) until `cooldownMs` passed; then it is `half_open` and
- * exactly one request is let through as a probe — its success closes the circuit, its failure re-opens it.
+ * exactly one request is let through as a probe — its success closes the circuit, its failure re-opens it. A probe
+ * that never reported (a Worker's request context ended under it) is given up after another cooldown.
  * Time comes from `now` (a Clock), nothing runs in the background.
  */
 export interface Health {
@@ -26,7 +27,8 @@ export interface BreakerView {
 interface Breaker {
   failures: number;
   openedAt: number | null;
-  probing: boolean;
+  /** When the probe in flight was let through, or null. */
+  probing: number | null;
   lastFailure: number | null;
 }
 
@@ -36,7 +38,7 @@ export function createHealth(opts: { now: () => number; failures: number; cooldo
   const get = (site: string) => {
     let b = breakers.get(site);
     if (!b) {
-      b = { failures: 0, openedAt: null, probing: false, lastFailure: null };
+      b = { failures: 0, openedAt: null, probing: null, lastFailure: null };
       breakers.set(site, b);
     }
     return b;
@@ -50,8 +52,8 @@ export function createHealth(opts: { now: () => number; failures: number; cooldo
       const b = get(site);
       const s = state(b);
       if (s === 'closed') return true;
-      if (s === 'open' || b.probing) return false;
-      b.probing = true;
+      if (s === 'open' || (b.probing !== null && opts.now() - b.probing < opts.cooldownMs)) return false;
+      b.probing = opts.now();
       return true;
     },
     healthy: (site) => state(get(site)) === 'closed',
@@ -59,13 +61,13 @@ export function createHealth(opts: { now: () => number; failures: number; cooldo
       const b = get(site);
       b.failures = 0;
       b.openedAt = null;
-      b.probing = false;
+      b.probing = null;
     },
     failure(site) {
       const b = get(site);
       b.failures++;
       b.lastFailure = opts.now();
-      b.probing = false;
+      b.probing = null;
       if (b.failures >= opts.failures || b.openedAt !== null) b.openedAt = opts.now();
     },
     states() {

@@ -54,8 +54,10 @@ export async function send(
   base: string,
   pathAndQuery: string,
   init: { method: string; headers: Headers; body: SiteBody },
+  /** True when the caller already holds the breaker's probe slot. */
+  claimed = false,
 ): Promise<Response> {
-  if (!o.health.allow(base)) throw new Unreachable(base, 'circuit_open');
+  if (!claimed && !o.health.allow(base)) throw new Unreachable(base, 'circuit_open');
   // The timeout covers the wait for the response head only: a long image download is not cut.
   const abort = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -27,6 +27,12 @@ export interface GlobalState {
   send(base: string, pathAndQuery: string, init: SendInit, timeoutMs?: number): Promise<Response>;
   /** Sends to the first site that answers, trying healthy sites first (identity, index look-ups). */
   sendAny(pathAndQuery: string, init: SendInit, timeoutMs?: number): Promise<{ site: SiteEntry; res: Response }>;
+  /**
+   * Probes a site whose circuit is not closed, when its breaker lets a probe through (`GET /healthz`: any HTTP
+   * answer closes the circuit), without making the caller wait: `defer` keeps the promise alive (a Worker's
+   * `waitUntil`; on Node the promise simply runs on).
+   */
+  probe(base: string, defer: (p: Promise<unknown>) => void): void;
   /** Re-reads the site list with the caller's token when it is older than `refreshMs`. */
   refreshSites(token: string | undefined): Promise<void>;
 }
@@ -76,6 +82,17 @@ export function createGlobalState(deps: GlobalDeps): GlobalState {
         }
       }
       throw last;
+    },
+    probe(base, defer) {
+      if (!health.allow(base)) return;
+      const init = { method: 'GET', headers: new Headers(), body: null };
+      const o = { fetch: deps.fetch, health, timeoutMs: config.fanOutTimeoutMs };
+      defer(
+        send(o, base, '/healthz', init, true).then(
+          (r) => r.body?.cancel(),
+          () => {},
+        ),
+      );
     },
     async refreshSites(token) {
       if (token === undefined || !sites.stale(deps.now(), config.refreshMs)) return;

@@ -13,7 +13,7 @@ let app: App | undefined;
 
 /** The Worker's module entry. */
 export default {
-  fetch(req: Request, env: Record<string, unknown>): Response | Promise<Response> {
+  fetch(req: Request, env: Record<string, unknown>, ctx?: Parameters<App['fetch']>[2]): Response | Promise<Response> {
     if (!app) {
       const parsed = parseGlobalConfig(configFromEnv(env ?? {}));
       if (!parsed.ok) {
@@ -32,6 +32,6 @@ export default {
         log: silentLogger,
       }).app;
     }
-    return app.fetch(req);
+    return app.fetch(req, env, ctx);
   },
 };
