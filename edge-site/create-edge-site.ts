@@ -10,6 +10,7 @@ import type { AppEnv } from './api/env.ts';
 import { errorBody, errorResponse, notFoundResponse } from './api/errors.ts';
 import { requestContext } from './api/middleware/request-context.ts';
 import { createCompute } from './compute/index.ts';
+import { peerCors } from './dashboard/peer-cors.ts';
 import { dashboardRoutes } from './dashboard/serve.ts';
 import { sqliteCatalogStore } from './db/catalog-store.ts';
 import { openDatabase, type SiteDatabase } from './db/client.ts';
@@ -106,6 +107,8 @@ export async function createEdgeSite(options: EdgeSiteOptions): Promise<EdgeSite
 
   const app = new Hono<AppEnv>();
   app.use(requestContext({ log, metrics, clock, ids }));
+  // Other federation sites' dashboards may read this site's API (their registered origins only).
+  app.use(peerCors(catalog));
   if (federation) {
     app.use(async (c, next) => {
       await next();
@@ -135,7 +138,7 @@ export async function createEdgeSite(options: EdgeSiteOptions): Promise<EdgeSite
   app.route('/orchestration', orchestration.app);
   if (federation) app.route('/federation/v1', federation.app);
   // The web console (static client; it calls the APIs above like any client).
-  app.route('/dashboard', dashboardRoutes());
+  app.route('/dashboard', dashboardRoutes(catalog));
   app.route('/', identity.app);
   app.notFound(notFoundResponse);
   app.onError(errorResponse);

@@ -34,6 +34,17 @@ describe('dashboard static serving', () => {
     expect(js).not.toMatch(/https?:\/\/(unpkg|cdn|esm\.sh)/);
   });
 
+  it('lets the page connect to the federation sites’ APIs, and to nothing else', async () => {
+    const site = (id: string, url: string) => ({ id, name: id, region: id, url, created_at: 0, last_seen: 0 });
+    const catalog = {
+      list: () => [site('site1', 'http://127.0.0.1:5000'), site('site2', 'http://127.0.0.1:5001/')],
+    } as unknown as Parameters<typeof dashboardRoutes>[0];
+    const a = new Hono<AppEnv>();
+    a.route('/dashboard', dashboardRoutes(catalog));
+    const res = await a.request('http://127.0.0.1:5000/dashboard/');
+    expect(res.headers.get('content-security-policy')).toContain("connect-src 'self' http://127.0.0.1:5001;");
+  });
+
   it('serves the stylesheet and leaves other paths to the site', async () => {
     const a = app();
     const css = await a.request('/dashboard/app.css');

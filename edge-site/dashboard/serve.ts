@@ -6,19 +6,39 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Hono } from 'hono';
+import type { CatalogStore } from '../../shared/ports/catalog-store.ts';
 import type { AppEnv } from '../api/env.ts';
 
 const CLIENT = join(import.meta.dirname, 'client');
 
-/** Headers on every dashboard response. */
-export const SECURITY_HEADERS: Record<string, string> = {
-  'Content-Security-Policy':
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'X-Frame-Options': 'DENY',
-};
+/**
+ * Headers on every dashboard response. The page may connect to this origin and to the other federation sites'
+ * APIs (`peers`: their origins; they allow this one by CORS), nothing else.
+ */
+export function securityHeaders(peers: readonly string[] = []): Record<string, string> {
+  const connect = ["'self'", ...peers].join(' ');
+  return {
+    'Content-Security-Policy':
+      `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src ${connect}; ` +
+      "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'X-Frame-Options': 'DENY',
+  };
+}
+
+/** Origins of the federation's sites, from the replicated `sites` collection. */
+export function siteOrigins(catalog: Pick<CatalogStore, 'list'>): string[] {
+  const out = new Set<string>();
+  for (const s of catalog.list('sites')) {
+    try {
+      out.add(new URL(s.url).origin);
+    } catch {
+      // A site record without a usable URL: nothing to allow.
+    }
+  }
+  return [...out];
+}
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -49,14 +69,15 @@ export async function bundleClient(): Promise<string> {
   return out.outputFiles[0]?.text ?? '';
 }
 
-/** The `/dashboard` sub-app. */
-export function dashboardRoutes(): Hono<AppEnv> {
+/** The `/dashboard` sub-app; `catalog` (a federated site's) names the peer sites the page may read. */
+export function dashboardRoutes(catalog?: Pick<CatalogStore, 'list'>): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   let js: Promise<string> | undefined;
   let css: Promise<string> | undefined;
   app.use(async (c, next) => {
     await next();
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.header(k, v);
+    const peers = catalog ? siteOrigins(catalog).filter((o) => o !== new URL(c.req.url).origin) : [];
+    for (const [k, v] of Object.entries(securityHeaders(peers))) c.header(k, v);
   });
   app.get('/app.js', async (c) => {
     js ??= bundleClient();

@@ -76,3 +76,32 @@ export function federationGraph(sites: FederationSite[], size = 360): { nodes: S
   });
   return { nodes, now };
 }
+
+/** One hypervisor's capacity as Nova's `os-hypervisors/detail` lists it. */
+export interface HypervisorCapacity {
+  vcpus: number;
+  vcpus_used: number;
+  memory_mb: number;
+  memory_mb_used: number;
+  running_vms: number;
+}
+
+/** A site's capacity: the sum over its hypervisors. */
+export interface SiteCapacity extends HypervisorCapacity {
+  hosts: number;
+}
+
+/** Sums a site's hypervisors. */
+export function siteCapacity(hypervisors: HypervisorCapacity[]): SiteCapacity {
+  return hypervisors.reduce<SiteCapacity>(
+    (a, h) => ({
+      vcpus: a.vcpus + h.vcpus,
+      vcpus_used: a.vcpus_used + h.vcpus_used,
+      memory_mb: a.memory_mb + h.memory_mb,
+      memory_mb_used: a.memory_mb_used + h.memory_mb_used,
+      running_vms: a.running_vms + h.running_vms,
+      hosts: a.hosts + 1,
+    }),
+    { vcpus: 0, vcpus_used: 0, memory_mb: 0, memory_mb_used: 0, running_vms: 0, hosts: 0 },
+  );
+}

@@ -231,10 +231,14 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
     await page.getByRole('link', { name: 'Federation' }).click();
     const liveness = page.locator('[data-liveness="site2"]');
     await liveness.filter({ hasText: /^reachable$/ }).waitFor({ timeout: 30_000 });
+    // site2's capacity is read from site2's own API (cross-origin, allowed for federation sites).
+    const capacity = page.getByRole('table', { name: 'Capacity per site' });
+    await capacity.getByRole('row').filter({ hasText: 'site2' }).getByText('0 of 8').waitFor({ timeout: 15_000 });
     await shoot(page, 'federation');
     stopSite(up, 'site2');
     await liveness.filter({ hasText: /unreachable for \d+ s/ }).waitFor({ timeout: 30_000 });
     await page.locator('g.node.down[data-site="site2"]').waitFor();
+    await capacity.getByRole('row').filter({ hasText: 'site2' }).getByText('not known').first().waitFor();
     await shoot(page, 'federation-partitioned');
   });
 

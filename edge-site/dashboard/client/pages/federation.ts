@@ -1,10 +1,19 @@
 /**
  * The federation as this site sees it: an SVG graph of sites and links (liveness, how long a site has been
- * unreachable, replication lag), this site's capacity, and the conflict ledger. Polled every 2 s.
+ * unreachable, replication lag), each site's capacity (read from each site's own API), and the conflict ledger.
+ * Polled every 2 s.
  */
 import type { VNode } from 'preact';
 import { api, base } from '../api.ts';
-import { type FederationSite, federationGraph, type SiteNode } from '../federation-model.ts';
+import { errorMessage } from '../errors.ts';
+import {
+  type FederationSite,
+  federationGraph,
+  type HypervisorCapacity,
+  type SiteCapacity,
+  type SiteNode,
+  siteCapacity,
+} from '../federation-model.ts';
 import { megabytes } from '../format.ts';
 import type { Session } from '../session.ts';
 import { Bar, ErrorBox, Header, html, Table, useResource } from '../ui.ts';
@@ -19,34 +28,42 @@ interface Conflict {
   losers: Array<{ site_id: string }>;
   reason: string;
 }
-interface Capacity {
-  vcpus: number;
-  vcpus_used: number;
-  memory_mb: number;
-  memory_mb_used: number;
-  running_vms: number;
+type Capacities = Record<string, SiteCapacity | string>;
+
+/** A peer's hypervisors, read cross-origin from its own API (it allows federation sites' origins). */
+async function peerHypervisors(url: string, token: string): Promise<HypervisorCapacity[]> {
+  const res = await fetch(`${url}/compute/v2.1/os-hypervisors/detail`, {
+    headers: { 'X-Auth-Token': token, Accept: 'application/json' },
+    signal: AbortSignal.timeout(3000),
+  });
+  if (!res.ok) throw new Error(errorMessage(res.status, await res.text()));
+  return ((await res.json()) as { hypervisors: HypervisorCapacity[] }).hypervisors;
 }
 
-async function load() {
-  const [sites, conflicts, hypervisors] = await Promise.all([
+async function load(session: Session) {
+  const [sites, conflicts] = await Promise.all([
     api<{ sites: FederationSite[] }>('GET', `${base('federation')}/sites`),
     api<{ conflicts: Conflict[] }>('GET', `${base('federation')}/conflicts`),
-    api<{ hypervisors: Capacity[] }>('GET', `${base('compute')}/os-hypervisors/detail`).catch(() => ({
-      hypervisors: [],
-    })),
   ]);
-  const cap = hypervisors.hypervisors.reduce<Capacity & { hosts: number }>(
-    (a, h) => ({
-      vcpus: a.vcpus + h.vcpus,
-      vcpus_used: a.vcpus_used + h.vcpus_used,
-      memory_mb: a.memory_mb + h.memory_mb,
-      memory_mb_used: a.memory_mb_used + h.memory_mb_used,
-      running_vms: a.running_vms + h.running_vms,
-      hosts: a.hosts + 1,
+  const capacity: Capacities = {};
+  await Promise.all(
+    sites.sites.map(async (s) => {
+      if (!s.self && s.status !== 'up') {
+        capacity[s.id] = 'unreachable';
+        return;
+      }
+      try {
+        const list = s.self
+          ? (await api<{ hypervisors: HypervisorCapacity[] }>('GET', `${base('compute')}/os-hypervisors/detail`))
+              .hypervisors
+          : await peerHypervisors(s.url ?? '', session.token);
+        capacity[s.id] = siteCapacity(list);
+      } catch (e) {
+        capacity[s.id] = e instanceof Error ? e.message : String(e);
+      }
     }),
-    { vcpus: 0, vcpus_used: 0, memory_mb: 0, memory_mb_used: 0, running_vms: 0, hosts: 0 },
   );
-  return { sites: sites.sites, conflicts: conflicts.conflicts, capacity: cap };
+  return { sites: sites.sites, conflicts: conflicts.conflicts, capacity };
 }
 
 function Graph({ nodes }: { nodes: SiteNode[] }): VNode {
@@ -65,9 +82,15 @@ function Graph({ nodes }: { nodes: SiteNode[] }): VNode {
   </svg>` as VNode;
 }
 
+/** A capacity cell: the figure, or why it is not known (a site that cannot be asked). */
+function capCell(c: SiteCapacity | string | undefined, show: (c: SiteCapacity) => unknown): unknown {
+  if (c === undefined) return '…';
+  return typeof c === 'string' ? html`<span class="muted" title=${c}>not known</span>` : show(c);
+}
+
 /** The federation page. */
 export function FederationPage({ session }: { session: Session }): VNode {
-  const r = useResource(load, [session.project.id], 2000);
+  const r = useResource(() => load(session), [session.project.id], 2000);
   const { nodes } = federationGraph(r.data?.sites ?? []);
   const cap = r.data?.capacity;
   return html`<section>
@@ -95,15 +118,36 @@ export function FederationPage({ session }: { session: Session }): VNode {
             { label: 'Replication', cell: (n: SiteNode) => n.replication },
           ]}
         />
-        ${
-          cap
-            ? html`<h2>Capacity of this site</h2>
-          <p>${cap.hosts} host(s), ${cap.running_vms} instance(s)</p>
-          <p>vCPUs <${Bar} fraction=${cap.vcpus ? cap.vcpus_used / cap.vcpus : 0} label=${`${cap.vcpus_used} of ${cap.vcpus}`} /></p>
-          <p>RAM <${Bar} fraction=${cap.memory_mb ? cap.memory_mb_used / cap.memory_mb : 0} label=${`${megabytes(cap.memory_mb_used)} of ${megabytes(cap.memory_mb)}`} /></p>
-          <p class="muted">Other sites' capacity: open their dashboard (each site reports its own hosts).</p>`
-            : null
-        }
+        <h2>Capacity per site</h2>
+        <${Table}
+          label="Capacity per site"
+          rows=${r.data ? nodes : undefined}
+          rowKey=${(n: SiteNode) => n.id}
+          empty="No sites."
+          columns=${[
+            { label: 'Site', cell: (n: SiteNode) => n.name },
+            { label: 'Hosts', cell: (n: SiteNode) => capCell(cap?.[n.id], (c) => c.hosts) },
+            {
+              label: 'vCPUs',
+              cell: (n: SiteNode) =>
+                capCell(
+                  cap?.[n.id],
+                  (c) =>
+                    html`<${Bar} fraction=${c.vcpus ? c.vcpus_used / c.vcpus : 0} label=${`${c.vcpus_used} of ${c.vcpus}`} />`,
+                ),
+            },
+            {
+              label: 'RAM',
+              cell: (n: SiteNode) =>
+                capCell(
+                  cap?.[n.id],
+                  (c) =>
+                    html`<${Bar} fraction=${c.memory_mb ? c.memory_mb_used / c.memory_mb : 0} label=${`${megabytes(c.memory_mb_used)} of ${megabytes(c.memory_mb)}`} />`,
+                ),
+            },
+            { label: 'Instances', cell: (n: SiteNode) => capCell(cap?.[n.id], (c) => c.running_vms) },
+          ]}
+        />
       </div>
     </div>
     <h2>Conflict ledger</h2>
