@@ -111,7 +111,14 @@ export function bootVolumes(volumes: Volumes, attachments: Attachments, clock: C
           throw new Error(`Volume ${a.volumeId} cannot be used to boot: its status is ${v?.status ?? 'deleted'}.`);
         }
         if (v.status === 'available') await volumes.patch(v.id, { status: 'in-use', attachStatus: 'attached' });
-        const disk = { volumeId: v.id, path: v.path, format, serial: v.id.slice(0, 20) };
+        const iso = v.imageMetadata?.disk_format === 'iso';
+        const disk: VolumeAttachSpec = {
+          volumeId: v.id,
+          path: v.path,
+          format,
+          serial: v.id.slice(0, 20),
+          ...(iso ? { media: 'cdrom' } : {}),
+        };
         if (a.bootIndex === 0) root = disk;
         else others.push(disk);
       }

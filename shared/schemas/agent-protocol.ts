@@ -72,6 +72,8 @@ export interface VolumeAttachSpec {
   /** Shown to the guest as the disk's serial (Nova: the volume id cut to 20 characters). Default that. */
   serial?: string;
   readOnly?: boolean;
+  /** A boot volume holding an ISO image (Glance disk_format `iso`) boots as a CD-ROM. Default `disk`. */
+  media?: 'disk' | 'cdrom';
 }
 
 /** What a driver knows about one VM. */

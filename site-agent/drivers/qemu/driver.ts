@@ -210,7 +210,7 @@ export function createQemuDriver(options: QemuDriverOptions): HypervisorDriver {
     spec: InstanceSpec,
     dir: string,
   ): Promise<Pick<LaunchPlan, 'rootDisk' | 'cdrom'> & Partial<Pick<LaunchPlan, 'rootFormat'>>> {
-    if (spec.rootVolume) return rootVolumeDisk(spec.rootVolume);
+    if (spec.rootVolume) return rootVolumeDisk(spec.rootVolume, instanceFiles(dir).root, spec.diskGiB, qemuImg);
     const rootDisk = instanceFiles(dir).root;
     const wanted = Math.max(spec.diskGiB, 1) * 1024 ** 3;
     if (!spec.image) {
@@ -257,7 +257,7 @@ export function createQemuDriver(options: QemuDriverOptions): HypervisorDriver {
         rootFormat: 'qcow2',
         ...disks,
         configDrive: files.configDrive,
-        ...(spec.image ? {} : { directBoot: options.directBoot }),
+        ...(spec.image || spec.rootVolume ? {} : { directBoot: options.directBoot }),
         nics: spec.ports.map((port, i) => ({
           ...nicPlan(port),
           portId: port.id,

@@ -12,6 +12,7 @@ import type { Clock } from '../../../shared/ports/clock.ts';
 import type { Logger } from '../../../shared/ports/logger.ts';
 import type { VolumeAttachSpec } from '../../../shared/schemas/agent-protocol.ts';
 import { nextVolumeDevice, volumeSerial } from '../volume-devices.ts';
+import { run } from './process.ts';
 import type { QmpClient } from './qmp.ts';
 
 /** A volume recorded as attached to a VM. */
@@ -217,14 +218,24 @@ export async function detachVolume(vm: VolumeVm, volumeId: string, timeoutMs: nu
   vm.log.info({ volume: volumeId, live: vm.live }, 'volume detached');
 }
 
-/** The root disk of a VM booted from a volume: the volume's file itself (it outlives the VM). */
+/**
+ * The root disk of a VM booted from a volume: the volume's file itself (it outlives the VM). A volume holding an
+ * ISO boots as a CD-ROM, with an empty local disk of the flavor's size beside it (as an ISO image boots).
+ */
 export async function rootVolumeDisk(
   spec: VolumeAttachSpec,
-): Promise<{ rootDisk: string; rootFormat: 'raw' | 'qcow2' }> {
+  localDisk: string,
+  diskGiB: number,
+  qemuImg: string,
+): Promise<{ rootDisk: string; rootFormat: 'raw' | 'qcow2'; cdrom?: string }> {
   await stat(spec.path).catch((err: unknown) => {
     throw new BrumeError('bad_request', 'hypervisor.volume_missing', `boot volume ${spec.path} is not on this host`, {
       cause: err,
     });
   });
+  if (spec.media === 'cdrom') {
+    await run(qemuImg, ['create', '-q', '-f', 'qcow2', localDisk, String(Math.max(diskGiB, 1) * 1024 ** 3)]);
+    return { rootDisk: localDisk, rootFormat: 'qcow2', cdrom: spec.path };
+  }
   return { rootDisk: spec.path, rootFormat: spec.format };
 }
