@@ -10,6 +10,7 @@ import { stackStore } from './engine/store.ts';
 import { RESOURCE_TYPES } from './resources/index.ts';
 import type { ResourceType } from './resources/types.ts';
 import { siteRouter } from './sites.ts';
+import { softwareStore } from './software.ts';
 
 /** Options of the orchestration module. */
 export interface OrchestrationOptions {
@@ -52,7 +53,7 @@ export async function createOrchestration(deps: SiteDeps, options: Orchestration
     pollMs: options.pollMs ?? 1000,
   });
   return {
-    app: orchestrationApi({ engine, store, types }, options.identity.tokens),
+    app: orchestrationApi({ engine, store, types, software: softwareStore(deps) }, options.identity.tokens),
     engine,
     async start() {
       await engine.recover();

@@ -5,6 +5,7 @@ import type { OrchestrationEngine, StackInput } from '../../orchestration/engine
 import type { StackRow, StackStore } from '../../orchestration/engine/store.ts';
 import type { ResourceType } from '../../orchestration/resources/types.ts';
 import type { Caller } from '../../orchestration/sites.ts';
+import type { SoftwareStore } from '../../orchestration/software.ts';
 import { parseTemplateText } from '../../orchestration/template/template.ts';
 import type { AppEnv } from '../env.ts';
 import { isAdmin } from '../policy.ts';
@@ -14,6 +15,7 @@ export interface OrchestrationContext {
   engine: OrchestrationEngine;
   store: StackStore;
   types: ReadonlyMap<string, ResourceType>;
+  software: SoftwareStore;
 }
 
 /** The caller of the request (its project must be the URL's, unless admin). */
@@ -104,6 +106,7 @@ export function stackInput(
     template,
     parameters,
     environment: isMap(body.environment) ? body.environment : {},
+    files: isMap(body.files) ? Object.fromEntries(Object.entries(body.files).map(([k, v]) => [k, String(v)])) : {},
     disableRollback:
       body.disable_rollback === undefined
         ? true

@@ -6,6 +6,7 @@ import { serviceTag } from '../middleware/service.ts';
 import type { OrchestrationContext } from './common.ts';
 import { stackDetailRoutes } from './details.ts';
 import { miscRoutes } from './misc.ts';
+import { softwareRoutes } from './software.ts';
 import { stackRoutes } from './stacks.ts';
 
 function versions(url: string) {
@@ -23,13 +24,22 @@ export function orchestrationApi(ctx: OrchestrationContext, tokens: TokenValidat
   app.get('/v1', (c) => c.json(versions(c.req.url), 300));
   const v1 = new Hono<AppEnv>();
   const auth = requireAuth(tokens);
-  for (const p of ['stacks', 'validate', 'template_versions', 'resource_types', 'build_info']) {
+  for (const p of [
+    'stacks',
+    'validate',
+    'template_versions',
+    'resource_types',
+    'build_info',
+    'software_configs',
+    'software_deployments',
+  ]) {
     v1.use(`/:project_id/${p}`, auth);
     v1.use(`/:project_id/${p}/*`, auth);
   }
   v1.route('/:project_id/stacks/:stack_name/:stack_id', stackDetailRoutes(ctx));
   v1.route('/:project_id/stacks', stackRoutes(ctx));
   v1.route('/:project_id', miscRoutes(ctx));
+  v1.route('/:project_id', softwareRoutes(ctx.software));
   app.route('/v1', v1);
   return app;
 }

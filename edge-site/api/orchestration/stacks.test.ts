@@ -168,4 +168,54 @@ describe('Heat API: stacks', () => {
     expect(server.attributes.first_address).toBeDefined();
     expect((await h.call('GET', '/resource_types/OS::Nope')).status).toBe(404);
   });
+
+  it('resolves get_file from the files sent with the template, and keeps them on PATCH', async () => {
+    const h = await orchestrationHarness();
+    const template = {
+      heat_template_version: '2018-08-31',
+      resources: {
+        t: { type: 'OS::Heat::TestResource', properties: { value: { get_file: 'file:///tmp/script.sh' } } },
+      },
+      outputs: { v: { value: { get_attr: ['t', 'output'] } } },
+    };
+    const id = (
+      await h.call('POST', '/stacks', { stack_name: 'f', template, files: { 'file:///tmp/script.sh': '#!/bin/sh' } })
+    ).body.stack.id;
+    await h.settle();
+    expect((await h.call('GET', `/stacks/f/${id}/outputs/v`)).body.output.output_value).toBe('#!/bin/sh');
+    expect((await h.call('GET', `/stacks/f/${id}/files`)).body).toEqual({ 'file:///tmp/script.sh': '#!/bin/sh' });
+    await h.call('PATCH', `/stacks/f/${id}`, { parameters: {} });
+    await h.settle();
+    expect((await h.call('GET', `/stacks/f/${id}`)).body.stack.stack_status).toBe('UPDATE_COMPLETE');
+  });
+
+  it('stores software configs and deployments', async () => {
+    const h = await orchestrationHarness();
+    const cfg = (await h.call('POST', '/software_configs', { name: 'c', group: 'script', config: 'echo hi' })).body
+      .software_config;
+    expect(cfg).toMatchObject({ name: 'c', group: 'script', config: 'echo hi', inputs: [], outputs: [] });
+    const dep = (
+      await h.call('POST', '/software_deployments', { config_id: cfg.id, server_id: 'srv', action: 'ACTION0' })
+    ).body.software_deployment;
+    expect((await h.call('GET', '/software_deployments/metadata/srv')).body.metadata[0]).toMatchObject({
+      group: 'script',
+      config: 'echo hi',
+    });
+    const upd = await h.call('PUT', `/software_deployments/${dep.id}`, {
+      action: 'ACTION1',
+      status: 'COMPLETE',
+      status_reason: 'done',
+    });
+    expect(upd.body.software_deployment).toMatchObject({
+      action: 'ACTION1',
+      status: 'COMPLETE',
+      status_reason: 'done',
+    });
+    expect((await h.call('GET', '/software_configs')).body.software_configs.map((x: { id: string }) => x.id)).toEqual([
+      cfg.id,
+    ]);
+    expect((await h.call('DELETE', `/software_deployments/${dep.id}`)).status).toBe(204);
+    expect((await h.call('DELETE', `/software_configs/${cfg.id}`)).status).toBe(204);
+    expect((await h.call('GET', `/software_configs/${cfg.id}`)).status).toBe(404);
+  });
 });

@@ -161,6 +161,7 @@ export function stackRoutes(ctx: OrchestrationContext): Hono<AppEnv> {
       if (body.timeout_mins === undefined) input.timeoutMins = s.timeoutMins;
       if (body.tags === undefined) input.tags = s.tags;
       if (body.environment === undefined) input.environment = s.environment;
+      input.files = { ...s.files, ...input.files };
     }
     await ctx.engine.update(caller, s, input);
     return c.body(null, 202);
@@ -195,8 +196,7 @@ export function stackRoutes(ctx: OrchestrationContext): Hono<AppEnv> {
     });
   });
   app.get('/:stack_name/:stack_id/files', async (c) => {
-    await stackAt(ctx, c);
-    return c.json({});
+    return c.json((await stackAt(ctx, c)).files);
   });
   return app;
 }

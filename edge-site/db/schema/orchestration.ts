@@ -22,6 +22,8 @@ export const stacks = sqliteTable(
     /** Parameters as the user gave them (typed and defaulted again on every use). */
     parameters: text('parameters', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
     environment: text('environment', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    /** Files the client sent with the template (`get_file` targets), by name. */
+    files: text('files', { mode: 'json' }).$type<Record<string, string>>().notNull().default({}),
     disableRollback: integer('disable_rollback', { mode: 'boolean' }).notNull().default(true),
     timeoutMins: integer('timeout_mins'),
     tags: text('tags', { mode: 'json' }).$type<string[]>().notNull(),
@@ -72,4 +74,39 @@ export const stackEvents = sqliteTable(
     time: integer('time').notNull(),
   },
   (t) => [index('orch_events_stack').on(t.stackId)],
+);
+
+/** Heat software configs (immutable scripts and their inputs/outputs declarations). */
+export const softwareConfigs = sqliteTable(
+  'orch_software_configs',
+  {
+    id: text('id').primaryKey(),
+    projectId: text('project_id').notNull(),
+    name: text('name').notNull(),
+    group: text('group').notNull(),
+    config: text('config').notNull(),
+    /** inputs, outputs and options as given. */
+    body: text('body', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('orch_software_configs_project').on(t.projectId)],
+);
+
+/** Heat software deployments (a config applied to a server, with the status the server reports). */
+export const softwareDeployments = sqliteTable(
+  'orch_software_deployments',
+  {
+    id: text('id').primaryKey(),
+    projectId: text('project_id').notNull(),
+    configId: text('config_id').notNull(),
+    serverId: text('server_id').notNull(),
+    action: text('action').notNull(),
+    status: text('status').notNull(),
+    statusReason: text('status_reason').notNull().default(''),
+    inputValues: text('input_values', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    outputValues: text('output_values', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at'),
+  },
+  (t) => [index('orch_software_deployments_server').on(t.serverId)],
 );

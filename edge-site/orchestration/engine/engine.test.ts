@@ -166,6 +166,7 @@ describe('stack lifecycle over a fake cloud', () => {
       template: { heat_template_version: '2018-08-31' },
       parameters: {},
       environment: {},
+      files: {},
       disableRollback: true,
       timeoutMins: null,
       tags: [],

@@ -90,6 +90,7 @@ export class StackRuntime {
         return c;
       },
       pseudo: pseudoParams(this.stack),
+      files: this.stack.files,
     };
   }
 

@@ -14,6 +14,7 @@ export interface StackInput {
   template: unknown;
   parameters: Record<string, unknown>;
   environment: Record<string, unknown>;
+  files: Record<string, string>;
   disableRollback: boolean;
   timeoutMins: number | null;
   tags: string[];
@@ -146,6 +147,7 @@ export function orchestrationEngine(env: EngineEnv & { store: StackStore; log: L
         template: prepared.template.raw,
         parameters: input.parameters,
         environment: input.environment,
+        files: input.files,
         disableRollback: input.disableRollback,
         timeoutMins: input.timeoutMins,
         tags: input.tags,
@@ -179,6 +181,7 @@ export function orchestrationEngine(env: EngineEnv & { store: StackStore; log: L
         template: prepared.template.raw,
         parameters: input.parameters,
         environment: input.environment,
+        files: input.files,
         disableRollback: input.disableRollback,
         timeoutMins: input.timeoutMins,
         tags: input.tags,
@@ -204,6 +207,7 @@ export function orchestrationEngine(env: EngineEnv & { store: StackStore; log: L
         template: prepared.template.raw,
         parameters: input.parameters,
         environment: input.environment,
+        files: input.files,
         disableRollback: input.disableRollback,
         timeoutMins: input.timeoutMins,
         tags: input.tags,

@@ -18,6 +18,8 @@ export interface ResolveContext {
   condition(name: string): boolean;
   /** Pseudo parameters (OS::stack_name, OS::stack_id, OS::project_id). */
   pseudo: Record<string, string>;
+  /** Files sent with the template (`get_file` targets). */
+  files?: Record<string, string>;
 }
 
 function fnError(message: string): BrumeError {
@@ -251,6 +253,12 @@ async function callFunction(fn: string, rawArgs: unknown, ctx: ResolveContext): 
       if (fn === 'list_concat') return all;
       const seen = new Set<string>();
       return all.filter((x) => !seen.has(JSON.stringify(x)) && seen.add(JSON.stringify(x)));
+    }
+    case 'get_file': {
+      const name = String(await resolve(rawArgs, ctx));
+      const content = ctx.files?.[name];
+      if (content === undefined) throw fnError(`No content found in the "files" section for get_file path: ${name}`);
+      return content;
     }
     default:
       throw fnError(`The function "${fn}" is not supported.`);
