@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type EscrowView, grantAmount, mergeGiven, spendable, splitLimit } from './escrow.ts';
+import { type EscrowView, grantAmount, mergeGiven, resplit, spendable, splitLimit } from './escrow.ts';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -19,6 +19,21 @@ describe('splitLimit', () => {
     expect(splitLimit(10, ['b', 'c', 'a'])).toEqual(splitLimit(10, ['a', 'b', 'c']));
     expect(splitLimit(2, ['a', 'b', 'c'])).toEqual({ a: 1, b: 1, c: 0 });
     expect(splitLimit(-1, ['a'])).toEqual({});
+  });
+});
+
+describe('resplit', () => {
+  it('adds or takes the difference evenly, keeps relative shares, and sums to the new limit', () => {
+    expect(resplit({ a: 8, b: 1, c: 1 }, 10, 10, ['a', 'b', 'c'])).toEqual({ a: 8, b: 1, c: 1 });
+    expect(resplit({ a: 8, b: 1, c: 1 }, 10, 13, ['a', 'b', 'c'])).toEqual({ a: 9, b: 2, c: 2 });
+    expect(resplit({ a: 8, b: 1, c: 1 }, 10, 7, ['a', 'b', 'c'])).toEqual({ a: 7, b: 0, c: 0 });
+    expect(resplit({ a: 5, b: 5 }, 10, 13, ['a', 'b', 'c'])).toEqual({ a: 6, b: 6, c: 1 });
+    expect(resplit(undefined, -1, 4, ['b', 'a'])).toEqual({ a: 2, b: 2 });
+    expect(resplit({ a: 5 }, -1, 4, ['a', 'b'])).toEqual({ a: 2, b: 2 });
+    for (const to of [0, 1, 5, 17, 100]) {
+      const out = resplit({ a: 3, b: 9, c: 0 }, 12, to, ['a', 'b', 'c', 'd']);
+      expect(Object.values(out).reduce((n, x) => n + x, 0)).toBe(to);
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * Partition-safe quota escrow, the arithmetic (pure). A project's federation-wide limit of one resource is split
- * into per-site shares (one split = one `version`). A site may move share to another only by growing its own
+ * into per-site shares (a limit change re-splits them: {@link resplit}). A site may move share to another only by growing its own
  * cumulative `given` counter (a record only it writes), so replicas never disagree about a transfer, only lag:
  *
  *   spendable(s) = share(s) + Σ given[g → s] − Σ given[s → r]
@@ -11,12 +11,12 @@
  * while partitioned.
  */
 
-/** One site's view of a split: the shares and the grants of that version it knows of. */
+/** One site's view of a split: the shares and the grants it knows of. */
 export interface EscrowView {
   limit: number;
   version: string;
   shares: Readonly<Record<string, number>>;
-  /** giver -> receiver -> cumulative amount given (only grants of `version`). */
+  /** giver -> receiver -> cumulative amount given (counters outlive splits: a re-split keeps relative shares). */
   given: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
@@ -33,14 +33,35 @@ export function splitLimit(limit: number, sites: readonly string[]): Record<stri
   return out;
 }
 
-/** What `site` has received from every other site under the view's version. */
+/**
+ * The shares after a limit change from `from` to `to`: the old shares plus an even split of the difference over
+ * `sites` (a site new since the last split starts from 0). Shares keep what each site holds relative to the others,
+ * so grants stay valid across changes and Σ shares = `to`. Without old shares, or from or to unlimited (-1): a fresh
+ * {@link splitLimit}. A decrease may leave a share below what its site consumes: that site consumes nothing more
+ * until it is back under it (like Nova, which keeps usage above a lowered limit).
+ */
+export function resplit(
+  old: Readonly<Record<string, number>> | undefined,
+  from: number,
+  to: number,
+  sites: readonly string[],
+): Record<string, number> {
+  if (!old || from < 0 || to < 0) return splitLimit(to, sites);
+  const ids = [...new Set([...sites, ...Object.keys(old)])].sort();
+  const delta = splitLimit(Math.abs(to - from), ids);
+  const out: Record<string, number> = {};
+  for (const id of ids) out[id] = (old[id] ?? 0) + Math.sign(to - from) * (delta[id] ?? 0);
+  return out;
+}
+
+/** What `site` has received from every other site. */
 export function received(view: EscrowView, site: string): number {
   let n = 0;
   for (const [giver, to] of Object.entries(view.given)) if (giver !== site) n += to[site] ?? 0;
   return n;
 }
 
-/** What `site` has given away under the view's version. */
+/** What `site` has given away. */
 export function givenAway(view: EscrowView, site: string): number {
   let n = 0;
   for (const [to, amount] of Object.entries(view.given[site] ?? {})) if (to !== site) n += amount;

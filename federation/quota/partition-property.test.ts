@@ -1,6 +1,6 @@
 /**
- * Seeded property test: random consumption, releases and catalog sync at random sites under random partition
- * schedules. At every step the federation-wide consumption stays within the limit ("no quota exceeded"); after a
+ * Seeded property test: random consumption, releases, limit raises and catalog sync at random sites under random
+ * partition schedules. At every step the federation-wide consumption stays within the limit ("no quota exceeded"); after a
  * final heal every site agrees on the escrow and the spendable shares add up to the limit exactly.
  */
 import { describe, expect, it } from 'vitest';
@@ -26,7 +26,8 @@ const R = 'compute.cores';
 async function run(seed: number): Promise<void> {
   const random = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
-  const limit = 5 + Math.floor(random() * 20);
+  let limit = 5 + Math.floor(random() * 20);
+  let maxLimit = limit;
   const fed = await createEscrowFederation(SITES);
   try {
     if (random() < 0.5) {
@@ -42,14 +43,19 @@ async function run(seed: number): Promise<void> {
         fed.net.partition([shuffled.slice(0, cut), shuffled.slice(cut)]);
       } else if (r < 0.16) {
         fed.net.heal();
-      } else if (r < 0.26) {
+      } else if (r < 0.22) {
         await fed.settle(1);
+      } else if (r < 0.26) {
+        // An admin raises the limit, or sets it again, at some site (maybe partitioned from the others).
+        limit += Math.floor(random() * 3);
+        maxLimit = Math.max(maxLimit, limit);
+        await site.escrow.setLimit(P, R, limit);
       } else if (r < 0.8) {
         await site.take(P, R, 1 + Math.floor(random() * 3), limit);
       } else {
         site.release(P, R, 1 + Math.floor(random() * 2));
       }
-      expect(totalUsed(fed, P, R), `seed ${seed} step ${step}: quota exceeded`).toBeLessThanOrEqual(limit);
+      expect(totalUsed(fed, P, R), `seed ${seed} step ${step}: quota exceeded`).toBeLessThanOrEqual(maxLimit);
       fed.clock.advance(7);
     }
     fed.net.heal();

@@ -79,4 +79,31 @@ describe('quota escrow (3 sites, memory transport, manual clock)', () => {
     await fed.settle();
     expect(fed.site('c').escrow.limitOf(P, R)).toBeUndefined();
   });
+
+  it('a re-split keeps what each site holds: setting a limit again or raising it never lets the total exceed it', async () => {
+    fed = await createEscrowFederation(['a', 'b', 'c']);
+    const round = async (limit: number) => {
+      await fed?.settle();
+      fed?.net.partition([['a'], ['b'], ['c']]);
+      const got = [];
+      for (const s of ['a', 'b', 'c']) got.push(fed ? await fill(fed, s, limit) : 0);
+      fed?.net.heal();
+      return got;
+    };
+    await fed.site('a').escrow.setLimit(P, R, 2);
+    expect(await round(2)).toEqual([1, 1, 0]);
+    // Raised to 4: the 2 more go to a and b (the first sites), so shares are now 2/2/0, not an even 2/1/1.
+    await fed.site('c').escrow.setLimit(P, R, 4);
+    expect(await round(4)).toEqual([1, 1, 0]);
+    // Set to 4 again: an even re-split (2/1/1) would let c take one while a and b already hold 2 each.
+    await fed.site('b').escrow.setLimit(P, R, 4);
+    expect(await round(4)).toEqual([0, 0, 0]);
+    expect(totalUsed(fed, P, R)).toBe(4);
+    // Reset to the sites' own default (5 here): re-split from the current shares (+1 for a), not from scratch.
+    await fed.site('a').escrow.resetLimit(P, R);
+    await fed.settle();
+    expect(fed.site('b').escrow.limitOf(P, R)).toBeUndefined();
+    expect(await round(5)).toEqual([1, 0, 0]);
+    expect(totalUsed(fed, P, R)).toBe(5);
+  });
 });

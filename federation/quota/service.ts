@@ -11,7 +11,7 @@ import type { Logger } from '../../shared/ports/logger.ts';
 import type { Transport, TransportMessage } from '../../shared/ports/transport.ts';
 import type { QuotaGrant, QuotaLimit } from '../../shared/schemas/catalog/index.ts';
 import { digest } from '../catalog/layout.ts';
-import { type EscrowView, givenAway, grantAmount, mergeGiven, received, spendable, splitLimit } from './escrow.ts';
+import { type EscrowView, givenAway, grantAmount, mergeGiven, received, resplit, spendable } from './escrow.ts';
 import { type AskMessage, decodeEscrow, encodeEscrow, type GrantMessage } from './wire.ts';
 
 /** Options of {@link startQuotaEscrow}. */
@@ -54,7 +54,8 @@ export function startQuotaEscrow(o: QuotaEscrowOptions): QuotaEscrowService {
   const timeout = o.askTimeoutMs ?? 3000;
   const holdMs = o.holdMs ?? 15_000;
   const locks = new Map<string, Promise<unknown>>();
-  const promised = new Map<string, { version: string; given: Record<string, Record<string, number>> }>();
+  /** Grants peers answered with, durable at the giver but maybe not replicated here yet: giver -> self -> n. */
+  const promised = new Map<string, Record<string, Record<string, number>>>();
   /** Reservations granted here whose resource may not show in `usage` yet: the usage level they lead to. */
   const holds = new Map<string, Array<{ level: number; until: number }>>();
   const waiting = new Map<string, (m: GrantMessage) => void>();
@@ -76,16 +77,15 @@ export function startQuotaEscrow(o: QuotaEscrowOptions): QuotaEscrowService {
   const knownSites = (): string[] => [...new Set([self, ...o.catalog.list('sites').map((s) => s.id)])].sort();
 
   const viewOf = (split: QuotaLimit): EscrowView => {
-    const version = split.version ?? '';
     const key = keyOf(split.project_id, split.resource);
     const fromCatalog: Record<string, Record<string, number>> = {};
     for (const site of new Set([...knownSites(), ...Object.keys(split.shares ?? {})])) {
       const g = o.catalog.get('quota_grants', `${site}:${key}`);
-      if (g && g.version === version) fromCatalog[site] = g.given;
+      if (g) fromCatalog[site] = g.given;
     }
     const p = promised.get(key);
-    const given = p && p.version === version ? mergeGiven(fromCatalog, p.given) : fromCatalog;
-    return { limit: split.limit, version, shares: split.shares ?? {}, given };
+    const given = p ? mergeGiven(fromCatalog, p) : fromCatalog;
+    return { limit: split.limit, version: split.version ?? '', shares: split.shares ?? {}, given };
   };
 
   /** Consumption counting reservations not yet visible in `used`; holds `used` has reached are done. */
@@ -97,15 +97,25 @@ export function startQuotaEscrow(o: QuotaEscrowOptions): QuotaEscrowService {
     return Math.max(used, ...live.map((h) => h.level));
   };
 
-  const defaultSplit = (projectId: string, resource: string, limit: number): QuotaLimit => {
-    const sites = knownSites();
+  /**
+   * The split of `limit` replacing `prev` (re-split by difference, so grants stay valid). Its version is a digest of
+   * its content: sites that derive the same default split write the same record (no conflict).
+   */
+  const splitOf = (
+    projectId: string,
+    resource: string,
+    limit: number,
+    prev: QuotaLimit | undefined,
+    admin?: { by: string; at: number },
+  ): QuotaLimit => {
+    const shares = resplit(prev?.shares, prev?.limit ?? -1, limit, knownSites());
+    const body = { limit, shares, ...(admin ? { set_by: admin.by, set_at: admin.at } : {}) };
     return {
       id: keyOf(projectId, resource),
       project_id: projectId,
       resource,
-      limit,
-      shares: splitLimit(limit, sites),
-      version: digest(`default|${limit}|${sites.join(',')}`),
+      ...body,
+      version: digest(JSON.stringify(body)),
     };
   };
 
@@ -114,7 +124,7 @@ export function startQuotaEscrow(o: QuotaEscrowOptions): QuotaEscrowService {
     const rec = o.catalog.get('quota_limits', keyOf(projectId, resource));
     if (rec?.set_by !== undefined && rec.shares && rec.version) return rec;
     if (rec?.shares && rec.version && rec.limit === limit) return rec;
-    const split = defaultSplit(projectId, resource, rec && rec.set_by !== undefined ? rec.limit : limit);
+    const split = splitOf(projectId, resource, rec?.set_by !== undefined ? rec.limit : limit, rec);
     if (split.limit >= 0) await o.catalog.put('quota_limits', split);
     return split;
   };
@@ -132,7 +142,7 @@ export function startQuotaEscrow(o: QuotaEscrowOptions): QuotaEscrowService {
       site_id: self,
       project_id: split.project_id,
       resource: split.resource,
-      version: view.version,
+      version: 'v1',
       given: { ...(view.given[self] ?? {}), [to]: before + amount },
     };
     await o.catalog.put('quota_grants', record);
@@ -143,16 +153,17 @@ export function startQuotaEscrow(o: QuotaEscrowOptions): QuotaEscrowService {
     const key = keyOf(m.project_id, m.resource);
     return locked(key, async () => {
       let split = o.catalog.get('quota_limits', key);
-      if (!split?.version && m.split.version && m.split.id === key) {
+      if (!split?.shares && m.split.shares && m.split.id === key) {
         // The asker's split has not replicated here yet: adopt it (the same record, so no conflict).
         await o.catalog.put('quota_limits', m.split);
         split = m.split;
       }
-      if (!split?.version || split.version !== m.split.version) {
-        return { t: 'grant', rid: m.rid, version: split?.version ?? '', granted: 0, given: 0, reason: 'version' };
+      if (!split?.shares || split.limit < 0) {
+        return { t: 'grant', rid: m.rid, version: split?.version ?? '', granted: 0, given: 0, reason: 'no_split' };
       }
       const r = await give(split, from, m.need);
-      return { t: 'grant', rid: m.rid, version: split.version, ...r, ...(r.granted ? {} : { reason: 'no_spare' }) };
+      const version = split.version ?? '';
+      return { t: 'grant', rid: m.rid, version, ...r, ...(r.granted ? {} : { reason: 'no_spare' }) };
     });
   };
 
@@ -187,15 +198,11 @@ export function startQuotaEscrow(o: QuotaEscrowOptions): QuotaEscrowService {
     }
   };
 
-  const record = (split: QuotaLimit, peer: string, given: number) => {
-    const key = keyOf(split.project_id, split.resource);
-    let p = promised.get(key);
-    if (!p || p.version !== split.version) {
-      p = { version: split.version ?? '', given: {} };
-      promised.set(key, p);
-    }
-    const row = p.given[peer] ?? {};
-    p.given[peer] = row;
+  const record = (key: string, peer: string, given: number) => {
+    const p = promised.get(key) ?? {};
+    promised.set(key, p);
+    const row = p[peer] ?? {};
+    p[peer] = row;
     row[self] = Math.max(row[self] ?? 0, given);
   };
 
@@ -205,21 +212,25 @@ export function startQuotaEscrow(o: QuotaEscrowOptions): QuotaEscrowService {
       return rec?.set_by !== undefined ? rec.limit : undefined;
     },
     async setLimit(projectId, resource, limit) {
-      const sites = knownSites();
-      const now = o.clock.now();
-      await o.catalog.put('quota_limits', {
-        id: keyOf(projectId, resource),
-        project_id: projectId,
-        resource,
-        limit,
-        shares: splitLimit(limit, sites),
-        version: digest(`set|${limit}|${sites.join(',')}|${self}|${now}`),
-        set_at: now,
-        set_by: self,
+      const key = keyOf(projectId, resource);
+      await locked(key, async () => {
+        const prev = o.catalog.get('quota_limits', key);
+        const split = splitOf(projectId, resource, limit, prev, { by: self, at: o.clock.now() });
+        await o.catalog.put('quota_limits', split);
       });
     },
     async resetLimit(projectId, resource) {
-      await o.catalog.delete('quota_limits', keyOf(projectId, resource));
+      // Keep the shares (grants stay valid): the split becomes a default one, re-split to the site's own limit later.
+      const key = keyOf(projectId, resource);
+      await locked(key, async () => {
+        const prev = o.catalog.get('quota_limits', key);
+        if (prev?.set_by === undefined) return;
+        const { set_by: _by, set_at: _at, version: _v, ...rest } = prev;
+        await o.catalog.put('quota_limits', {
+          ...rest,
+          version: digest(JSON.stringify({ limit: rest.limit, shares: rest.shares })),
+        });
+      });
     },
     async reserve(projectId, resource, used, want, limit): Promise<EscrowVerdict> {
       if (want <= 0) return { ok: true };
@@ -243,7 +254,7 @@ export function startQuotaEscrow(o: QuotaEscrowOptions): QuotaEscrowService {
         const need = used + want - spendable(viewOf(split), self);
         if (need <= 0) break;
         const answer = await ask(peer, split, need);
-        if (answer && answer.version === split.version && answer.given > 0) record(split, peer, answer.given);
+        if (answer && answer.given > 0) record(key, peer, answer.given);
       }
       if (await fits()) return { ok: true };
       const view = viewOf(split);
