@@ -65,9 +65,26 @@ export function coreRoutingCases(): void {
     const placed = await call('POST', '/r/all/compute/v2.1/servers', { server: { name: 'p' } });
     expect(placed.headers.get('x-brume-region')).toBe('s3');
     expect(placed.headers.get('x-brume-placement')).toBe('capacity');
+    const near = await call(
+      'POST',
+      '/compute/v2.1/servers',
+      { server: { name: 'n' } },
+      {
+        'X-Brume-Placement': 'auto',
+        'X-Brume-Near': 's2',
+      },
+    );
+    expect([near.headers.get('x-brume-region'), near.headers.get('x-brume-placement')]).toEqual([
+      's2',
+      'near+capacity',
+    ]);
     const s1 = await call('POST', '/r/s1/compute/v2.1/servers', { server: { name: 'one' } });
     const all = await call('GET', '/compute/v2.1/servers/detail', undefined, { 'X-Brume-Fan-Out': 'true' });
-    expect(all.body.servers.map((s: Json) => `${s['brume:region']}:${s.name}`).sort()).toEqual(['s1:one', 's3:p']);
+    expect(all.body.servers.map((s: Json) => `${s['brume:region']}:${s.name}`).sort()).toEqual([
+      's1:one',
+      's2:n',
+      's3:p',
+    ]);
 
     fed.down.add('s1');
     const down = await call('GET', '/r/s1/compute/v2.1/servers');
@@ -82,7 +99,7 @@ export function coreRoutingCases(): void {
     expect(doc.body.version.links[0].href).toBe(`${G}/r/s1/compute/v2.1/`);
     const partial = await call('GET', '/r/all/compute/v2.1/servers');
     expect(partial.headers.get('x-brume-missing-regions')).toBe('s1');
-    expect(partial.body.servers.map((s: Json) => s.name)).toEqual(['p']);
+    expect(partial.body.servers.map((s: Json) => s.name)).toEqual(['n', 'p']);
     const stale = await call('GET', `/compute/v2.1/servers/${s1.body.server.id}`);
     expect(stale.status).toBe(200);
     expect(stale.headers.get('x-brume-stale-seconds')).toBe('42');
