@@ -147,7 +147,7 @@ export function Donut({ title, fraction, label }: { title: string; fraction: num
 /** A horizontal capacity bar (SVG). */
 export function Bar({ fraction, label }: { fraction: number; label: string }): VNode {
   const w = Math.max(0, Math.min(1, fraction)) * 100;
-  return html`<span class="bar"><svg viewBox="0 0 100 8" preserveAspectRatio="none" width="120" height="10" aria-hidden="true">
+  return html`<span class="bar"><svg viewBox="0 0 100 8" preserveAspectRatio="none" width="80" height="10" aria-hidden="true">
     <rect x="0" y="0" width="100" height="8" class="track" /><rect x="0" y="0" width=${w} height="8" class="fill" />
   </svg> ${label}</span>` as VNode;
 }

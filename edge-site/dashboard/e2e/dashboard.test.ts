@@ -238,7 +238,7 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
     stopSite(up, 'site2');
     await liveness.filter({ hasText: /unreachable for \d+ s/ }).waitFor({ timeout: 30_000 });
     await page.locator('g.node.down[data-site="site2"]').waitFor();
-    await capacity.getByRole('row').filter({ hasText: 'site2' }).getByText('not known').first().waitFor();
+    await capacity.getByRole('row').filter({ hasText: 'site2' }).getByText('unreachable').first().waitFor();
     await shoot(page, 'federation-partitioned');
   });
 

@@ -83,9 +83,12 @@ function Graph({ nodes }: { nodes: SiteNode[] }): VNode {
 }
 
 /** A capacity cell: the figure, or why it is not known (a site that cannot be asked). */
-function capCell(c: SiteCapacity | string | undefined, show: (c: SiteCapacity) => unknown): unknown {
+function capCell(c: SiteCapacity | string | undefined, show: (c: SiteCapacity) => unknown, why = false): unknown {
   if (c === undefined) return '…';
-  return typeof c === 'string' ? html`<span class="muted" title=${c}>not known</span>` : show(c);
+  if (typeof c !== 'string') return show(c);
+  if (!why) return '—';
+  if (c === 'unreachable') return html`<span class="status s-down">unreachable</span>`;
+  return html`<span class="muted" title=${c}>not known</span>`;
 }
 
 /** The federation page. */
@@ -96,7 +99,7 @@ export function FederationPage({ session }: { session: Session }): VNode {
   return html`<section>
     <${Header} title="Federation" />
     <${ErrorBox} error=${r.error} />
-    <div class="two">
+    <div class="fedlayout">
       <div>${r.data ? html`<${Graph} nodes=${nodes} />` : html`<p class="muted">Loading…</p>`}</div>
       <div>
         <${Table}
@@ -126,7 +129,7 @@ export function FederationPage({ session }: { session: Session }): VNode {
           empty="No sites."
           columns=${[
             { label: 'Site', cell: (n: SiteNode) => n.name },
-            { label: 'Hosts', cell: (n: SiteNode) => capCell(cap?.[n.id], (c) => c.hosts) },
+            { label: 'Hosts', cell: (n: SiteNode) => capCell(cap?.[n.id], (c) => c.hosts, true) },
             {
               label: 'vCPUs',
               cell: (n: SiteNode) =>
