@@ -1,6 +1,7 @@
 import type { Client } from '@libsql/client';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { Logger } from '../../shared/ports/logger.ts';
+import { importLoneCatalog } from './lone-catalog-import.ts';
 import { createReplicatedCatalog, type ReplicatedCatalog } from './replicated-catalog.ts';
 import { sqlitePersistence } from './sqlite-persistence.ts';
 
@@ -8,6 +9,8 @@ import { sqlitePersistence } from './sqlite-persistence.ts';
  * The `catalog` option of `createEdgeSite`: the replicated catalog stored in the site's own SQLite database.
  * `createEdgeSite({ config, catalog: siteCatalog({ siteId: config.site, clock, log }) })`; the running store is then
  * `site.deps.catalog` (a {@link ReplicatedCatalog}: hand its `replica` to `startCatalogSync`).
+ * A site that ran alone before keeps its records: they are imported on the first federated start
+ * (`lone-catalog-import.ts`).
  */
 export function siteCatalog(options: {
   siteId: string;
@@ -15,10 +18,10 @@ export function siteCatalog(options: {
   log: Logger;
   compactAfter?: number;
 }): (db: { client: Client }) => Promise<ReplicatedCatalog> {
-  return async (db) =>
-    createReplicatedCatalog({
-      ...options,
-      log: options.log.child({ component: 'catalog' }),
-      persistence: await sqlitePersistence(db),
-    });
+  return async (db) => {
+    const log = options.log.child({ component: 'catalog' });
+    const store = await createReplicatedCatalog({ ...options, log, persistence: await sqlitePersistence(db) });
+    await importLoneCatalog(db.client, store, log);
+    return store;
+  };
 }
