@@ -52,7 +52,7 @@ export async function runScenarioFile(
     runs.push({ r, label: v.label, rttMs: v.rttMs });
   }
   const report = buildReport(runs, opts.seed);
-  const resources = runs.map(({ r, label }) => ({ label, ...r.resources }));
+  const resources = runs.map(({ r, label }) => ({ label, ...r.resources, replication_bytes: r.traffic.bytes }));
   const files = writeReport(opts.out, report, resources.length === 1 ? resources[0] : resources);
   const failed = report.invariants.filter((i) => !i.ok).map((i) => `${i.name}: ${i.detail}`);
   return { ok: failed.length === 0, failed, files, results: runs.map((x) => x.r) };

@@ -148,7 +148,8 @@ async function bootOne(ctx: WorkloadContext, w: WorkloadSpec, site: string, k: n
         },
       },
     },
-    [202],
+    // A refusal over quota is the API working as it should (quota-under-partition counts it apart).
+    [202, 403],
   );
   const id = obj(obj(res.body).server).id;
   if (res.status === 202 && typeof id === 'string') ctx.rec.write({ kind: 'server', id, site, t: ctx.world.now() });

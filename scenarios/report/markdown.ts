@@ -101,14 +101,15 @@ function runSections(r: RunReport): string[] {
       '',
     );
   }
-  const rep = r.metrics.replication as { messages: number; bytes: number; dropped: number } | undefined;
-  if (rep)
+  const rep = r.metrics.replication as { messages: number; dropped: number } | undefined;
+  if (rep) {
     out.push(
       '### Site-to-site traffic',
       '',
-      `${rep.messages} messages, ${rep.bytes} bytes, ${rep.dropped} dropped.`,
+      `${rep.messages} messages, ${rep.dropped} dropped (bytes: see resources below).`,
       '',
     );
+  }
   return out;
 }
 
