@@ -106,4 +106,23 @@ describe('quota escrow (3 sites, memory transport, manual clock)', () => {
     expect(await round(5)).toEqual([1, 0, 0]);
     expect(totalUsed(fed, P, R)).toBe(5);
   });
+
+  it('a lowered limit comes first out of the unused share of the site where it is set', async () => {
+    fed = await createEscrowFederation(['a', 'b', 'c']);
+    await fed.site('a').escrow.setLimit(P, R, 9);
+    await fed.settle();
+    fed.net.partition([['a'], ['b'], ['c']]);
+    expect(await fill(fed, 'b', 9)).toBe(3);
+    expect(await fill(fed, 'c', 9)).toBe(3);
+    fed.net.heal();
+    await fed.settle();
+    // a holds 3 unused: lowering to 6 at a takes them from a, so b and c keep theirs and the total holds.
+    await fed.site('a').escrow.setLimit(P, R, 6);
+    await fed.settle();
+    const [status] = fed.site('b').escrow.status(P);
+    expect(status?.sites).toMatchObject({ a: { share: 0 }, b: { share: 3 }, c: { share: 3 } });
+    fed.net.partition([['a'], ['b'], ['c']]);
+    for (const s of ['a', 'b', 'c']) expect(await fill(fed, s, 6)).toBe(0);
+    expect(totalUsed(fed, P, R)).toBe(6);
+  });
 });

@@ -214,7 +214,14 @@ export function startQuotaEscrow(o: QuotaEscrowOptions): QuotaEscrowService {
     async setLimit(projectId, resource, limit) {
       const key = keyOf(projectId, resource);
       await locked(key, async () => {
-        const prev = o.catalog.get('quota_limits', key);
+        let prev = o.catalog.get('quota_limits', key);
+        if (prev?.shares && prev.limit >= 0 && limit >= 0 && limit < prev.limit) {
+          // A decrease comes first out of this site's unused share (known exactly here), the rest from every share.
+          const unused = spendable(viewOf(prev), self) - effectiveUse(key, await o.usage(projectId, resource));
+          const take = Math.min(Math.max(0, unused), prev.limit - limit);
+          const shares = { ...prev.shares, [self]: (prev.shares[self] ?? 0) - take };
+          prev = { ...prev, limit: prev.limit - take, shares };
+        }
         const split = splitOf(projectId, resource, limit, prev, { by: self, at: o.clock.now() });
         await o.catalog.put('quota_limits', split);
       });
