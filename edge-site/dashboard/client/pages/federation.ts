@@ -148,7 +148,7 @@ export function FederationPage({ session }: { session: Session }): VNode {
                     html`<${Bar} fraction=${c.memory_mb ? c.memory_mb_used / c.memory_mb : 0} label=${`${megabytes(c.memory_mb_used)} of ${megabytes(c.memory_mb)}`} />`,
                 ),
             },
-            { label: 'Instances', cell: (n: SiteNode) => capCell(cap?.[n.id], (c) => c.running_vms) },
+            { label: 'VMs', cell: (n: SiteNode) => capCell(cap?.[n.id], (c) => c.running_vms) },
           ]}
         />
       </div>
