@@ -139,6 +139,12 @@ describe('global resource index (3 sites, memory transport, manual clock)', () =
     expect(listed.body.resources.map((x: { id: string }) => x.id)).toEqual([id]);
     expect((await call(b, token, 'GET', '/federation/v1/resources?type=server')).body.resources).toEqual([]);
     expect((await call(b, token, 'GET', '/federation/v1/resources/nope')).status).toBe(404);
+    // Neutron at b does not hold a's network: a 404 in Neutron's shape that names the home site.
+    const there = await call(b, token, 'GET', `/network/v2.0/networks/${id}`);
+    expect(there.status).toBe(404);
+    expect(there.headers.get('x-brume-home-site')).toBe('a');
+    expect(there.body.NeutronError.type).toBe('NetworkNotFound');
+    expect(there.body.NeutronError.message).toContain('Its home is site a (region a, reachable');
     expect((await call(b, 'bad', 'GET', '/federation/v1/resources')).status).toBe(401);
 
     // a unreachable: b still answers, with the last known state and its age.
