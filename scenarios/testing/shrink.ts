@@ -5,6 +5,8 @@ import type { Scenario } from '../schema.ts';
 export interface ShrinkOptions {
   /** Keep the first N sites (references to the others are dropped). */
   maxSites?: number;
+  /** Keep exactly these sites (instead of the first N). */
+  sites?: string[];
   /** Hosts per site at most. */
   maxHosts?: number;
   /** Multiplies every time of the timeline (0.2: five times shorter). */
