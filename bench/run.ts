@@ -3,8 +3,10 @@ import { benchCatalog } from './catalog.ts';
 import { benchConvergence } from './convergence.ts';
 import { benchDashboard } from './dashboard.ts';
 import { benchGlobal } from './global.ts';
+import { benchHeat } from './heat.ts';
 import { benchNetwork } from './network.ts';
 import { benchQuota } from './quota.ts';
+import { benchScenarios } from './scenarios.ts';
 import { benchSite } from './site.ts';
 import { benchTransports } from './transports.ts';
 import { benchVm } from './vm.ts';
@@ -21,6 +23,8 @@ const groups: Record<string, () => Promise<void>> = {
   quota: benchQuota,
   dashboard: benchDashboard,
   global: benchGlobal,
+  heat: benchHeat,
+  scenarios: benchScenarios,
 };
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(groups)) {
