@@ -6,7 +6,6 @@ import { benchGlobal } from './global.ts';
 import { benchHeat } from './heat.ts';
 import { benchNetwork } from './network.ts';
 import { benchQuota } from './quota.ts';
-import { benchScenarios } from './scenarios.ts';
 import { benchSite } from './site.ts';
 import { benchTransports } from './transports.ts';
 import { benchVm } from './vm.ts';
@@ -24,7 +23,6 @@ const groups: Record<string, () => Promise<void>> = {
   dashboard: benchDashboard,
   global: benchGlobal,
   heat: benchHeat,
-  scenarios: benchScenarios,
 };
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(groups)) {
