@@ -1,7 +1,7 @@
 /**
- * What a site indexes: the resources it owns, read straight from its SQLite tables (one narrow query per type), so
- * no module has to call the index on every lifecycle step. Ports and subnets stay out: they follow their network or
- * server, and routing by id only needs the owner of the top-level resource.
+ * What a site indexes: the resources it owns that clients address by id (servers, volumes, snapshots, networks,
+ * subnets, ports, routers, floating IPs, security groups), read straight from its SQLite tables (one narrow query per
+ * type), so no module has to call the index on every lifecycle step.
  */
 import type { Client } from '@libsql/client';
 
@@ -41,6 +41,31 @@ export const SOURCES: readonly Source[] = [
     type: 'network',
     sql: "SELECT id, project_id, name, CASE admin_state_up WHEN 1 THEN 'ACTIVE' ELSE 'DOWN' END AS status, updated_at FROM net_networks",
     fingerprint: 'SELECT count(*) AS n, total(updated_at) AS t, total(revision) AS m FROM net_networks',
+  },
+  {
+    type: 'snapshot',
+    sql: "SELECT id, project_id, name, status, coalesce(updated_at, created_at) AS updated_at FROM vol_snapshots WHERE status <> 'deleting'",
+    fingerprint:
+      "SELECT count(*) AS n, total(coalesce(updated_at, created_at)) AS t, total(length(status) * rowid) AS m FROM vol_snapshots WHERE status <> 'deleting'",
+  },
+  ...(['subnet', 'port', 'router', 'security_group'] as const).map((type) => {
+    const table = `net_${type}s`;
+    const status =
+      type === 'port'
+        ? 'status'
+        : type === 'router'
+          ? "CASE admin_state_up WHEN 1 THEN 'ACTIVE' ELSE 'DOWN' END"
+          : 'NULL';
+    return {
+      type,
+      sql: `SELECT id, project_id, name, ${status} AS status, updated_at FROM ${table}`,
+      fingerprint: `SELECT count(*) AS n, total(updated_at) AS t, total(revision) AS m FROM ${table}`,
+    };
+  }),
+  {
+    type: 'floatingip',
+    sql: "SELECT id, project_id, floating_ip_address AS name, CASE WHEN port_id IS NULL THEN 'DOWN' ELSE 'ACTIVE' END AS status, updated_at FROM net_floating_ips",
+    fingerprint: 'SELECT count(*) AS n, total(updated_at) AS t, total(revision) AS m FROM net_floating_ips',
   },
 ];
 
