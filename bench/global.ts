@@ -164,11 +164,10 @@ export async function benchGlobal(): Promise<void> {
     console.log(`  added by the hop, p50: Node ${fmt(n - d, 2)} ms, workerd ${fmt(w - d, 2)} ms`);
 
     console.log('fan-out list, 3 real regions:');
-    await measure(
-      '  GET /r/site1/network/v2.0/networks (one region)',
-      `${globalUrl}/r/site1/network/v2.0/networks`,
-      viaNode,
-    );
+    for (const r of ['site1', 'site2', 'site3']) {
+      const url = `${globalUrl}/r/${r}/network/v2.0/networks`;
+      await measure(`  GET /r/${r}/network/v2.0/networks (one region)`, url, viaNode);
+    }
     await measure('  GET /r/all/network/v2.0/networks (Node)', `${globalUrl}/r/all/network/v2.0/networks`, viaNode);
     await measure('  GET /r/all/network/v2.0/networks (workerd)', `${wr}/r/all/network/v2.0/networks`, viaWorker);
     await fakeFanOut(3);
