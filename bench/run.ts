@@ -6,6 +6,7 @@ import { benchGlobal } from './global.ts';
 import { benchHeat } from './heat.ts';
 import { benchNetwork } from './network.ts';
 import { benchQuota } from './quota.ts';
+import { benchScenarios } from './scenarios.ts';
 import { benchSite } from './site.ts';
 import { benchTransports } from './transports.ts';
 import { benchVm } from './vm.ts';
@@ -22,6 +23,7 @@ const groups: Record<string, () => Promise<void>> = {
   quota: benchQuota,
   dashboard: benchDashboard,
   global: benchGlobal,
+  scenarios: benchScenarios,
   heat: benchHeat,
 };
 const wanted = process.argv.slice(2);

@@ -30,11 +30,14 @@ describe('scenarios on real processes', { timeout: 240_000 }, () => {
   });
 
   const why = netnsUnavailable();
-  it.skipIf(why !== undefined)(`netns: partition-heal across namespaces${why ? ` (skipped: ${why})` : ''}`, async () => {
-    const out = join(dir, 'netns');
-    const o = await runScenarioFile(bundled('partition-heal', ['paris', 'lyon']), { mode: 'netns', seed: 1, out });
-    expect(o.failed).toEqual([]);
-    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { mode: string };
-    expect(report.mode).toBe('netns');
-  });
+  it.skipIf(why !== undefined)(
+    `netns: partition-heal across namespaces${why ? ` (skipped: ${why})` : ''}`,
+    async () => {
+      const out = join(dir, 'netns');
+      const o = await runScenarioFile(bundled('partition-heal', ['paris', 'lyon']), { mode: 'netns', seed: 1, out });
+      expect(o.failed).toEqual([]);
+      const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { mode: string };
+      expect(report.mode).toBe('netns');
+    },
+  );
 });
