@@ -41,6 +41,12 @@ function takeHandoff(): { token: string; project: string } | null {
   return h;
 }
 
+/** The skip link moves focus only: the URL fragment is the router's. */
+function skipToMain(e: Event): void {
+  e.preventDefault();
+  document.getElementById('main')?.focus();
+}
+
 function App(): VNode {
   const [session, setSession] = useState<Session | null>(loadSession());
   const [path, setPath] = useState(route());
@@ -67,7 +73,7 @@ function App(): VNode {
   const current = PAGES.find((p) => p.path === path);
   const Page = current?.page;
   return html`<div class="shell">
-    <a class="skip" href="#main">Skip to content</a>
+    <a class="skip" href="#main" onClick=${skipToMain}>Skip to content</a>
     <header class="top">
       <a class="brand" href="#/overview">Brume</a>
       <${Switchers} session=${session} onSession=${setSession} page=${path} />

@@ -168,6 +168,17 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
   });
 
   it('shows every other page without an error', async () => {
+    // Keyboard: the skip link comes first, the sections are links reached by Tab and followed by Enter.
+    await page.reload();
+    await page.locator('main h1').waitFor();
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate('document.activeElement.textContent')).resolves.toBe('Skip to content');
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press('Tab');
+      if ((await page.evaluate('document.activeElement.textContent')) === 'Volumes') break;
+    }
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Volumes', exact: true }).waitFor();
     for (const [link, heading, shot] of [
       ['Volumes', 'Volumes', 'volumes'],
       ['Networks', 'Networks', 'networks'],
