@@ -2,13 +2,14 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../../edge-site/api/env.ts';
 import { canSeeProject } from '../../edge-site/api/policy.ts';
 import { notFound } from '../../shared/errors.ts';
-import type { FederationApiDeps } from './deps.ts';
+import { type FederationApiDeps, iso } from './deps.ts';
 
 /**
  * `GET /quotas/{project_id}`: the project's escrow at this site, read-only — per resource (`compute.instances`, …)
- * the federation-wide limit, the split version, this site's consumption (`used`), and per site its initial share,
- * what it received and gave and what it may spend, as this site knows it (other sites' figures may lag). A
- * project-scoped token sees its own project only; admin any.
+ * the federation-wide limit, the split version, this site's consumption (`used`, live), `federation_used` (this
+ * site's plus what the others last published), and per site its share, what it received, gave and may spend and its
+ * consumption with `used_at`, as this site knows them (other sites' figures may lag). A project-scoped token sees
+ * its own project only; admin any.
  */
 export function quotaRoutes(d: FederationApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -26,16 +27,26 @@ export function quotaRoutes(d: FederationApiDeps): Hono<AppEnv> {
     );
     const resources = [];
     for (const s of escrow.status(project)) {
+      const used = d.usage ? await d.usage(project, s.resource) : null;
       const sites: Record<string, unknown> = {};
+      let total = used ?? 0;
       for (const [id, v] of Object.entries(s.sites)) {
-        sites[id] = { ...v, reachable: id === d.siteId || reachable.has(id) };
+        const self = id === d.siteId;
+        if (!self) total += v.used ?? 0;
+        sites[id] = {
+          ...v,
+          used: self ? used : v.used,
+          used_at: self ? iso(d.clock.now()) : iso(v.used_at),
+          reachable: self || reachable.has(id),
+        };
       }
       resources.push({
         resource: s.resource,
         limit: s.limit,
         version: s.version,
         explicit: s.explicit,
-        used: d.usage ? await d.usage(project, s.resource) : null,
+        used,
+        federation_used: total,
         sites,
       });
     }

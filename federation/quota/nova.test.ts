@@ -111,10 +111,13 @@ describe('federation-wide quotas through the OpenStack APIs (3 whole sites)', ()
     const count = async (s: FederatedSite) =>
       (await call(s, token, 'GET', '/compute/v2.1/servers')).body.servers.length as number;
     expect((await count(a)) + (await count(b)) + (await count(fed.site('c')))).toBe(4);
+    for (const s of ['a', 'b', 'c']) await fed.site(s).escrow.publish();
+    await fed.settle();
     const q = await call(b, token, 'GET', `/federation/v1/quotas/${project}`);
     expect(q.status).toBe(200);
     const inst = q.body.quota.resources.find((r: { resource: string }) => r.resource === 'compute.instances');
-    expect(inst).toMatchObject({ limit: 4, explicit: true, used: 2 });
+    expect(inst).toMatchObject({ limit: 4, explicit: true, used: 2, federation_used: 4 });
+    expect(inst.sites.a).toMatchObject({ used: 2, used_at: expect.any(String), reachable: true });
     const sites = Object.values(inst.sites) as Array<{ spendable: number }>;
     expect(sites.reduce((n, s) => n + s.spendable, 0)).toBe(4);
   });

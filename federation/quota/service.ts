@@ -5,7 +5,7 @@
  * the answer leaves it, so the asker may count it at once (before the grant record replicates).
  */
 import type { EscrowVerdict, QuotaEscrow } from '../../edge-site/services.ts';
-import type { CatalogStore } from '../../shared/ports/catalog-store.ts';
+import type { CatalogStore, CatalogWrite } from '../../shared/ports/catalog-store.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { Logger } from '../../shared/ports/logger.ts';
 import type { Transport, TransportMessage } from '../../shared/ports/transport.ts';
@@ -25,6 +25,8 @@ export interface QuotaEscrowOptions {
   usage(projectId: string, resource: string): Promise<number>;
   /** How long to wait for a peer's answer (default 3 s of the clock). */
   askTimeoutMs?: number;
+  /** Period of publishing this site's consumption in its grant records, for readers elsewhere (default 10 s). */
+  publishMs?: number;
   /** How long at most a reservation counts as used before its resource shows in `usage` (default 15 s). */
   holdMs?: number;
 }
@@ -35,14 +37,19 @@ export interface EscrowStatus {
   limit: number;
   version: string;
   explicit: boolean;
-  /** Per site: initial share, received, given, spendable — as this site knows them. */
-  sites: Record<string, { share: number; received: number; given: number; spendable: number }>;
+  /** Per site: initial share, received, given, spendable, and its published consumption — as known here. */
+  sites: Record<
+    string,
+    { share: number; received: number; given: number; spendable: number; used: number | null; used_at: number | null }
+  >;
 }
 
 /** The escrow of a federated site. */
 export interface QuotaEscrowService extends QuotaEscrow {
   /** Escrow state of every resource of a project known here. */
   status(projectId: string): EscrowStatus[];
+  /** Publishes this site's consumption of every resource it reserved or gave (also done every `publishMs`). */
+  publish(): Promise<void>;
   stop(): void;
 }
 
@@ -61,6 +68,12 @@ export function startQuotaEscrow(o: QuotaEscrowOptions): QuotaEscrowService {
   const waiting = new Map<string, (m: GrantMessage) => void>();
   /** Peers this site has received messages from: their messages pass, so ours likely reach them too. */
   const heard = new Set<string>();
+  /** Resources this site has reserved or given (or published before): their consumption is published. */
+  const touched = new Map<string, { projectId: string; resource: string }>();
+  for (const g of o.catalog.list('quota_grants')) {
+    if (g.site_id === self)
+      touched.set(keyOf(g.project_id, g.resource), { projectId: g.project_id, resource: g.resource });
+  }
   let seq = 0;
 
   /** Runs `fn` alone for one (project, resource): grants and local reservations never interleave. */
@@ -137,7 +150,10 @@ export function startQuotaEscrow(o: QuotaEscrowOptions): QuotaEscrowService {
     const amount = grantAmount(spendable(view, self) - used, need);
     const before = view.given[self]?.[to] ?? 0;
     if (amount <= 0) return { granted: 0, given: before };
+    const own = o.catalog.get('quota_grants', `${self}:${key}`);
+    touched.set(key, { projectId: split.project_id, resource: split.resource });
     const record: QuotaGrant = {
+      ...own,
       id: `${self}:${key}`,
       site_id: self,
       project_id: split.project_id,
@@ -206,6 +222,36 @@ export function startQuotaEscrow(o: QuotaEscrowOptions): QuotaEscrowService {
     row[self] = Math.max(row[self] ?? 0, given);
   };
 
+  /** One batch with the current consumption of every touched resource whose published value is out of date. */
+  const publish = async (): Promise<void> => {
+    const usage: Array<[string, { projectId: string; resource: string }, number]> = [];
+    for (const [key, t] of touched) usage.push([key, t, await o.usage(t.projectId, t.resource)]);
+    // Built with no await in between, so a grant written meanwhile is not overwritten with older counters.
+    const now = o.clock.now();
+    const writes: CatalogWrite[] = [];
+    for (const [key, t, used] of usage) {
+      const own = o.catalog.get('quota_grants', `${self}:${key}`);
+      if (own?.used === used) continue;
+      const record: QuotaGrant = {
+        ...(own ?? {
+          id: `${self}:${key}`,
+          site_id: self,
+          project_id: t.projectId,
+          resource: t.resource,
+          version: 'v1',
+          given: {},
+        }),
+        used,
+        used_at: now,
+      };
+      writes.push({ op: 'put', collection: 'quota_grants', record });
+    }
+    if (writes.length > 0) await o.catalog.apply(writes);
+  };
+  const offPublish = o.clock.every(o.publishMs ?? 10_000, () => {
+    publish().catch((err: unknown) => o.log.warn({ err }, 'quota escrow: publishing consumption failed'));
+  });
+
   const service: QuotaEscrowService = {
     limitOf(projectId, resource) {
       const rec = o.catalog.get('quota_limits', keyOf(projectId, resource));
@@ -242,6 +288,7 @@ export function startQuotaEscrow(o: QuotaEscrowOptions): QuotaEscrowService {
     async reserve(projectId, resource, used, want, limit): Promise<EscrowVerdict> {
       if (want <= 0) return { ok: true };
       const key = keyOf(projectId, resource);
+      touched.set(key, { projectId, resource });
       const split = await locked(key, () => splitFor(projectId, resource, limit));
       if (split.limit < 0) return { ok: true };
       const fits = () =>
@@ -275,18 +322,23 @@ export function startQuotaEscrow(o: QuotaEscrowOptions): QuotaEscrowService {
         const view = viewOf(rec);
         const sites: EscrowStatus['sites'] = {};
         for (const s of new Set([...Object.keys(rec.shares ?? {}), ...Object.keys(view.given)])) {
+          const grant = o.catalog.get('quota_grants', `${s}:${keyOf(projectId, rec.resource)}`);
           sites[s] = {
             share: rec.shares?.[s] ?? 0,
             received: received(view, s),
             given: givenAway(view, s),
             spendable: spendable(view, s),
+            used: grant?.used ?? null,
+            used_at: grant?.used_at ?? null,
           };
         }
         out.push({ resource: rec.resource, limit: rec.limit, version: rec.version, explicit: !!rec.set_by, sites });
       }
       return out.sort((a, b) => a.resource.localeCompare(b.resource));
     },
+    publish,
     stop() {
+      offPublish();
       offMessage();
       for (const resolve of waiting.values()) resolve({ t: 'grant', rid: '', version: '', granted: 0, given: 0 });
       waiting.clear();

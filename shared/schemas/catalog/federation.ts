@@ -44,7 +44,8 @@ export interface QuotaLimit {
 
 /**
  * Quota escrow transfers given away by one site (id `${site_id}:${project_id}:${resource}`): cumulative amounts per
- * receiving site, for the split `version`. Written only by `site_id` (the giver), so counters only grow.
+ * receiving site (they outlive re-splits; `version` is the ledger's, `v1`). Written only by `site_id` (the giver), so
+ * counters only grow.
  */
 export interface QuotaGrant {
   id: string;
@@ -52,8 +53,11 @@ export interface QuotaGrant {
   project_id: string;
   resource: string;
   version: string;
-  /** Receiving site id -> total amount given to it under `version`. */
+  /** Receiving site id -> total amount given to it. */
   given: Record<string, number>;
+  /** What `site_id` consumes of the resource, as it last published it (periodically), and when (its clock, ms). */
+  used?: number;
+  used_at?: number;
 }
 
 /**
