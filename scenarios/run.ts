@@ -20,7 +20,7 @@ export interface RunResult {
   invariants: Invariant[];
   traffic: ReturnType<World['traffic']>;
   federatedQuota: boolean;
-  /** Conflict ledger entries already there when the timeline started (concurrent bootstrap of the sites). */
+  /** Conflict ledger entries already there when the timeline started (e.g. sites that bootstrapped concurrently). */
   conflictsBefore: number;
   /** Wall-clock resource usage (never in report.json: it differs between runs). */
   resources: { wallMs: number; cpuUserMs: number; cpuSystemMs: number; maxRssMiB: number; events?: number };

@@ -82,7 +82,9 @@ export function lineChart(opts: {
     for (const [x, y] of s.points) out.push(`<circle cx="${n(X(x))}" cy="${n(Y(y))}" r="2.2" fill="${color}"/>`);
     const ly2 = M.top + 8 + i * 15;
     out.push(`<rect x="${M.left + pw + 12}" y="${ly2 - 8}" width="10" height="10" fill="${color}"/>`);
-    out.push(`<text x="${M.left + pw + 26}" y="${ly2 + 1}">${esc(s.name.slice(0, 22))}</text>`);
+    out.push(
+      `<text x="${M.left + pw + 26}" y="${ly2 + 1}">${esc(s.name.replace(/^identity\./, '').slice(0, 24))}</text>`,
+    );
   }
   return frame(opts.title, out.join('\n'));
 }
