@@ -78,7 +78,8 @@ export async function uploadVolumeToImage(
         const put = await fetch(`${images}/${imageId}/file`, {
           method: 'PUT',
           headers: { 'x-auth-token': auth.token, 'content-type': 'application/octet-stream' },
-          body: Readable.toWeb(createReadStream(file)) as ReadableStream,
+          // Large chunks: a 1 GiB volume is 16k chunks, not 16k x 16 (the default 64 KiB).
+          body: Readable.toWeb(createReadStream(file, { highWaterMark: 4 * 1024 * 1024 })) as ReadableStream,
           duplex: 'half',
         } as RequestInit);
         if (!put.ok) throw new Error(`Glance refused the bytes: ${put.status} ${await put.text()}`);
