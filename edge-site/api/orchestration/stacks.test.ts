@@ -218,4 +218,32 @@ describe('Heat API: stacks', () => {
     expect((await h.call('DELETE', `/software_configs/${cfg.id}`)).status).toBe(204);
     expect((await h.call('GET', `/software_configs/${cfg.id}`)).status).toBe(404);
   });
+
+  it('rolls a failed update back to the previous definition when rollback is enabled', async () => {
+    const h = await orchestrationHarness();
+    const id = (await h.call('POST', '/stacks', { stack_name: 'u', template: simple, parameters: { test_val: 'one' } }))
+      .body.stack.id;
+    await h.settle();
+    const failing = structuredClone(simple) as typeof simple & { resources: Record<string, unknown> };
+    failing.resources.extra = { type: 'OS::Heat::RandomString' };
+    failing.resources.test = { type: 'OS::Heat::TestResource', properties: { value: 'two', fail: true } };
+    await h.call('PUT', `/stacks/u/${id}`, { template: failing, parameters: {}, disable_rollback: false });
+    await h.settle();
+    const stack = (await h.call('GET', `/stacks/u/${id}`)).body.stack;
+    expect(stack.stack_status).toBe('ROLLBACK_COMPLETE');
+    const statuses = (await h.call('GET', `/stacks/u/${id}/events`)).body.events
+      .filter((e: { resource_name: string }) => e.resource_name === 'u')
+      .map((e: { resource_status: string }) => e.resource_status);
+    expect(statuses.slice(-4)).toEqual([
+      'UPDATE_IN_PROGRESS',
+      'UPDATE_FAILED',
+      'ROLLBACK_IN_PROGRESS',
+      'ROLLBACK_COMPLETE',
+    ]);
+    expect(stack.outputs.find((o: { output_key: string }) => o.output_key === 'output_value').output_value).toBe('one');
+    const names = (await h.call('GET', `/stacks/u/${id}/resources`)).body.resources.map(
+      (r: { resource_name: string }) => r.resource_name,
+    );
+    expect(names.sort()).toEqual(['pw', 'test']);
+  });
 });

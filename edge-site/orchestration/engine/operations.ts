@@ -234,7 +234,11 @@ function sameValue(a: unknown, b: unknown): boolean {
  * property allows it, replaces the others (the old one deleted first), then deletes removed ones in reverse order
  * of the old template.
  */
-export async function runUpdate(rec: Recorder, oldTemplate: Record<string, unknown>): Promise<void> {
+export async function runUpdate(
+  rec: Recorder,
+  oldTemplate: Record<string, unknown>,
+  action: 'UPDATE' | 'ROLLBACK' = 'UPDATE',
+): Promise<boolean> {
   const { rt } = rec;
   const failures = await walkGraph(rt.prepared.graph, async (n) => {
     const def = rt.prepared.template.resources[n];
@@ -282,8 +286,8 @@ export async function runUpdate(rec: Recorder, oldTemplate: Record<string, unkno
     await createOne(rec, await rec.newRow(n));
   });
   if (failures.length > 0) {
-    await rec.stack('UPDATE', 'FAILED', firstError(failures, 'UPDATE'));
-    return;
+    await rec.stack(action, 'FAILED', firstError(failures, 'UPDATE'));
+    return false;
   }
   // Removed resources and replaced originals go, dependents first (as the old template ordered them).
   let oldGraph: Graph;
@@ -312,8 +316,9 @@ export async function runUpdate(rec: Recorder, oldTemplate: Record<string, unkno
     { reverse: true },
   );
   if (delFailures.length > 0) {
-    await rec.stack('UPDATE', 'FAILED', firstError(delFailures, 'DELETE'));
-    return;
+    await rec.stack(action, 'FAILED', firstError(delFailures, 'DELETE'));
+    return false;
   }
-  await rec.stack('UPDATE', 'COMPLETE', 'Stack UPDATE completed successfully');
+  await rec.stack(action, 'COMPLETE', `Stack ${action} completed successfully`);
+  return true;
 }

@@ -203,6 +203,12 @@ export function orchestrationEngine(env: EngineEnv & { store: StackStore; log: L
       }
       const prepared = await prepare(caller, stack, input.template, input.parameters);
       const oldTemplate = stack.template;
+      const previous = {
+        template: stack.template,
+        parameters: stack.parameters,
+        environment: stack.environment,
+        files: stack.files,
+      };
       const patch = {
         template: prepared.template.raw,
         parameters: input.parameters,
@@ -216,7 +222,22 @@ export function orchestrationEngine(env: EngineEnv & { store: StackStore; log: L
       await store.updateStack(stack.id, patch);
       const rt = new StackRuntime(env, stack, prepared, caller, await store.resources(stack.id));
       await new Recorder(store, rt).stack('UPDATE', 'IN_PROGRESS', 'Stack UPDATE started');
-      launch(rt, (rec) => runUpdate(rec, oldTemplate));
+      launch(rt, async (rec) => {
+        if ((await runUpdate(rec, oldTemplate)) || stack.disableRollback || rt.cancelled) return;
+        // Rollback: the previous definition applied the same way, resources diffed against what the update left.
+        Object.assign(stack, previous);
+        await store.updateStack(stack.id, previous);
+        const back = new StackRuntime(
+          env,
+          stack,
+          await prepare(caller, stack, previous.template, previous.parameters),
+          caller,
+          await store.resources(stack.id),
+        );
+        const rec2 = new Recorder(store, back);
+        await rec2.stack('ROLLBACK', 'IN_PROGRESS', 'Stack ROLLBACK started');
+        await runUpdate(rec2, prepared.template.raw, 'ROLLBACK');
+      });
     },
     async delete(caller, stack) {
       if (stack.deletedAt !== null) return;
