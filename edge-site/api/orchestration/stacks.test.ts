@@ -224,7 +224,7 @@ describe('Heat API: stacks', () => {
     const id = (await h.call('POST', '/stacks', { stack_name: 'u', template: simple, parameters: { test_val: 'one' } }))
       .body.stack.id;
     await h.settle();
-    const failing = structuredClone(simple) as typeof simple & { resources: Record<string, unknown> };
+    const failing = structuredClone(simple) as unknown as { resources: Record<string, unknown> };
     failing.resources.extra = { type: 'OS::Heat::RandomString' };
     failing.resources.test = { type: 'OS::Heat::TestResource', properties: { value: 'two', fail: true } };
     await h.call('PUT', `/stacks/u/${id}`, { template: failing, parameters: {}, disable_rollback: false });
