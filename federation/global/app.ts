@@ -46,7 +46,13 @@ export function createGlobalApp(deps: GlobalDeps): { app: Hono; state: GlobalSta
         circuit: breakers[s.url]?.state ?? 'closed',
       })),
     }));
-    return c.json({ regions });
+    const sites = state.sites.all().map((s) => ({
+      url: s.url,
+      id: s.id ?? null,
+      region: s.region ?? null,
+      circuit: breakers[s.url]?.state ?? 'closed',
+    }));
+    return c.json({ regions, sites });
   });
 
   const regional = async (c: Context, region: string, rest: string) => {
