@@ -1,6 +1,8 @@
 /**
  * The network module: Neutron v2.0 for one site (networks, subnets with IPAM, ports, security groups, routers,
- * floating IPs, quotas; API objects only, no data plane yet) and the NetworkService compute uses. All state is site-local SQLite.
+ * floating IPs, quotas) and the NetworkService compute uses. All state is site-local SQLite. The data plane runs on
+ * the agents (site-agent/network): ports become taps on per-network bridges, and security groups reach them through
+ * policy-sync.ts; routers and floating IPs are API objects only.
  */
 import { Hono } from 'hono';
 import type { AppEnv } from '../api/env.ts';
