@@ -58,6 +58,19 @@ export function coreRoutingCases(): void {
     const got = await call('GET', `/compute/v2.1/servers/${id}`);
     expect(got.status).toBe(200);
     expect(got.headers.get('x-brume-region')).toBe('s2');
+    // Boot at s1 with an image from s3: the image must exist at s3.
+    const boot = (imageRef: string) =>
+      call(
+        'POST',
+        '/compute/v2.1/servers',
+        { server: { name: 'x', imageRef } },
+        { 'X-Brume-Scope': 'compute=s1, image=s3' },
+      );
+    const wrong = await boot('img-s1');
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.badRequest.message).toContain('region s3');
+    const ok = await boot('img-s3');
+    expect([ok.status, ok.headers.get('x-brume-region')]).toEqual([202, 's1']);
   });
 
   it('fans out, places by free capacity, and fails one region honestly', async () => {

@@ -148,6 +148,10 @@ export async function createFakeFederation(n: number): Promise<FakeFederation> {
         hypervisor_statistics: { vcpus: 8, vcpus_used: 0, memory_mb: fed.freeRam.get(id) ?? 0, memory_mb_used: 0 },
       }),
     );
+    // Each site holds one image, `img-<site>`.
+    app.get('/image/v2/images/:id', (c) =>
+      c.req.param('id') === `img-${id}` ? c.json({ id: `img-${id}`, status: 'active' }) : c.json({ code: '404' }, 404),
+    );
     app.get('/network/v2.0/networks', (c) => c.json({ networks: [{ id: `net-${id}`, name: `net-${id}` }] }));
     apps.set(id, app);
   });
