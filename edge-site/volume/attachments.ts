@@ -250,6 +250,23 @@ export function attachmentRecords(deps: SiteDeps, volumes: Volumes, hotplug?: Vo
       if (!opts.creating) await volumes.patch(v.id, { status: 'in-use', attachStatus: 'attached' });
       return row;
     },
+    /**
+     * After a site restart: plugs and unplugs that were under way are gone with their background work. An attach
+     * is dropped (the volume is free again; a retry is a new attach), a detach is rolled back (still in-use).
+     */
+    async recoverInterrupted(): Promise<void> {
+      const all = await db.select().from(volumeAttachments);
+      for (const a of all.filter((x) => x.status === 'attaching' || x.status === 'detaching')) {
+        if (a.status === 'attaching') await db.delete(volumeAttachments).where(eq(volumeAttachments.id, a.id));
+        else await db.update(volumeAttachments).set({ status: 'attached' }).where(eq(volumeAttachments.id, a.id));
+        const left = (await ofVolume(a.volumeId)).length;
+        await volumes.patch(a.volumeId, {
+          status: left > 0 ? 'in-use' : 'available',
+          attachStatus: left > 0 ? 'attached' : 'detached',
+        });
+        deps.log.warn({ volume: a.volumeId, server: a.serverId }, `interrupted ${a.status} recovered`);
+      }
+    },
     /** Records the host a server landed on for its boot-time attachments. */
     async setHost(serverId: string, host: string | null): Promise<void> {
       await db.update(volumeAttachments).set({ hostName: host }).where(eq(volumeAttachments.serverId, serverId));

@@ -43,6 +43,9 @@ export async function createVolume(deps: SiteDeps, options: VolumeModuleOptions)
     app: volumeApi(ctx, options.identity.tokens),
     ...volumeService(volumes, attachments, bootVolumes(volumes, attachments, deps.clock, format)),
     settled: () => volumes.settled(),
+    async start() {
+      await attachments.recoverInterrupted();
+    },
     async stop() {
       await volumes.settled();
     },

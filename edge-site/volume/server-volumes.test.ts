@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { isBrumeError } from '../../shared/errors.ts';
 import type { Image } from '../../shared/schemas/catalog/index.ts';
 import { parseBlockDevices } from '../compute/servers/bdm.ts';
-import { volumes } from '../db/schema/volume.ts';
+import { volumeAttachments, volumes } from '../db/schema/volume.ts';
 import type { BootVolumeRequest, ImageService } from '../services.ts';
 import { authFor, fakeTokens, mountForTest, testDeps } from '../testing/deps.ts';
 import type { VolumeHotplug } from './attachments.ts';
@@ -65,7 +65,7 @@ async function setup() {
     await mod.settled();
     return id;
   };
-  return { auth, plug, mod, statusOf, getVolume, createVia };
+  return { auth, plug, mod, statusOf, getVolume, createVia, deps };
 }
 
 const code = async (p: Promise<unknown>) => {
@@ -99,6 +99,30 @@ describe('server volumes', () => {
     await mod.attachToServer(auth, v, { id: 's1', host: 'h1' });
     expect(await statusOf(v)).toMatchObject({ status: 'available', rows: [] });
     expect(await code(mod.detachFromServer(auth, v, 's1'))).toBe('not_found:volume.attachment_not_found');
+  });
+
+  it('after a restart, an interrupted attach is dropped and an interrupted detach rolled back', async () => {
+    const { mod, getVolume, createVia, deps } = await setup();
+    const free = await createVia();
+    const held = await createVia();
+    const row = (volumeId: string, status: string) => ({
+      id: `a-${volumeId}`,
+      volumeId,
+      serverId: 's1',
+      hostName: 'h1',
+      device: '/dev/vdc',
+      status,
+      attachedAt: null,
+      deleteOnTermination: false,
+      bootIndex: null,
+    });
+    await deps.db.db.insert(volumeAttachments).values([row(free, 'attaching'), row(held, 'detaching')]);
+    await deps.db.db.update(volumes).set({ status: 'attaching' }).where(eq(volumes.id, free));
+    await deps.db.db.update(volumes).set({ status: 'detaching' }).where(eq(volumes.id, held));
+    await mod.start?.();
+    expect((await getVolume(free))?.status).toBe('available');
+    expect((await getVolume(held))?.status).toBe('in-use');
+    expect((await mod.attachmentsOfServer('s1')).map((a) => a.volumeId)).toEqual([held]);
   });
 
   it('boots from volumes, refuses bad mappings with 400, and frees or deletes them with the server', async () => {
