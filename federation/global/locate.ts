@@ -21,6 +21,17 @@ const COLLECTIONS: Record<string, string> = {
   stacks: 'stack',
 };
 
+/** Cached homes kept per process / isolate (oldest dropped first). */
+const HOMES_MAX = 50_000;
+
+function remember(state: GlobalState, id: string, url: string): void {
+  if (state.homes.size >= HOMES_MAX) {
+    const oldest = state.homes.keys().next();
+    if (!oldest.done) state.homes.delete(oldest.value);
+  }
+  state.homes.set(id, url);
+}
+
 /** A resource id found in a site path. */
 export interface PathResource {
   id: string;
@@ -96,7 +107,7 @@ export async function locate(
     await state.refreshSites(token);
     const site = state.sites.byId(entry.site_id);
     if (site && candidates.includes(site)) {
-      state.homes.set(r.id, site.url);
+      remember(state, r.id, site.url);
       return { site, entry };
     }
     return { site: undefined, entry };
@@ -115,7 +126,7 @@ export async function locate(
   });
   try {
     const site = await Promise.any(probes);
-    state.homes.set(r.id, site.url);
+    remember(state, r.id, site.url);
     return { site, entry: undefined };
   } catch {
     return { site: undefined, entry: undefined };
