@@ -262,6 +262,21 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
     await page.getByRole('heading', { name: 'Sign in to Brume' }).waitFor();
     await page.getByText('Your session has expired').waitFor();
   });
+
+  it('signs out, revoking the token', async () => {
+    await page.getByLabel('User name').fill('admin');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // Back on the page the session ended on (the federation view).
+    await page.getByRole('heading', { name: 'Federation' }).waitFor();
+    const token = String(await page.evaluate("JSON.parse(sessionStorage.getItem('brume.session')).token"));
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Brume' }).waitFor();
+    expect(await page.evaluate("sessionStorage.getItem('brume.session')")).toBeNull();
+    await expect
+      .poll(async () => (await fetch(`${site1}/compute/v2.1/servers`, { headers: { 'X-Auth-Token': token } })).status)
+      .toBe(401);
+  });
 });
 
 /** SIGTERM to the `brume site` child of `up` that serves `site` (a process this test started, through `up`). */
