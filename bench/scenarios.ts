@@ -14,10 +14,10 @@ function scenarioYaml(n: number): string {
   const names = Array.from({ length: n }, (_, i) => `s${i + 1}`);
   return [
     'name: scale',
-    'sites: [{ name: s, count: ' + n + ', hosts: 0 }]',
+    `sites: [{ name: s, count: ${n}, hosts: 0 }]`,
     'links: { default: { latency: 20ms } }',
     'duration: 30s',
-    'workload: [{ kind: identity-churn, at: 0s, for: 20s, rate: 0.1/s, sites: [s1, s' + n + '] }]',
+    `workload: [{ kind: identity-churn, at: 0s, for: 20s, rate: 0.1/s, sites: [s1, s${n}] }]`,
     `faults: [{ at: 5s, partition: [[${names.slice(0, half).join(', ')}], [${names.slice(half).join(', ')}]] }, { at: 15s, heal: true }]`,
     'check: [{ converged_within: 15s }, { lost_writes: 0 }]',
     'measure: [convergence, lost_writes, replication_bytes]',
