@@ -11,6 +11,7 @@ const SERVICE_PATHS = {
   network: '/network/v2.0',
   volume: '/volume/v3/{project}',
   image: '/image/v2',
+  orchestration: '/orchestration/v1/{project}',
 } as const;
 
 /** A service resources call. */

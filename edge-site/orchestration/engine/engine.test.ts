@@ -277,3 +277,41 @@ describe('stacks spanning sites', () => {
     );
   });
 });
+
+describe('configuration resources', () => {
+  it('feeds a CloudConfig to a server as SOFTWARE_CONFIG user data, and holds values', async () => {
+    const h = await orchestrationHarness();
+    const template = {
+      heat_template_version: '2018-08-31',
+      resources: {
+        boot: { type: 'OS::Heat::CloudConfig', properties: { cloud_config: { packages: ['nginx'] } } },
+        v: { type: 'OS::Heat::Value', properties: { value: { a: [1, 2] } } },
+        net: { type: 'OS::Neutron::Net' },
+        srv: {
+          type: 'OS::Nova::Server',
+          properties: {
+            image: 'cirros',
+            flavor: 'm1.tiny',
+            networks: [{ network: { get_resource: 'net' } }],
+            user_data_format: 'SOFTWARE_CONFIG',
+            user_data: { get_resource: 'boot' },
+          },
+        },
+      },
+      outputs: { v: { value: { get_attr: ['v', 'value', 'a', 1] } }, cfg: { value: { get_attr: ['boot', 'config'] } } },
+    };
+    const id = (await h.call('POST', '/stacks', { stack_name: 'cfg', template })).body.stack.id;
+    await h.settle();
+    const stack = (await h.call('GET', `/stacks/cfg/${id}`)).body.stack;
+    expect(stack.stack_status).toBe('CREATE_COMPLETE');
+    const out = Object.fromEntries(
+      stack.outputs.map((o: { output_key: string; output_value: unknown }) => [o.output_key, o.output_value]),
+    );
+    expect(out).toEqual({ v: 2, cfg: '#cloud-config\npackages:\n  - nginx\n' });
+    const server = [...(h.cloud.objects.get('servers')?.values() ?? [])][0];
+    expect(Buffer.from(String(server?.user_data), 'base64').toString()).toBe('#cloud-config\npackages:\n  - nginx\n');
+    await h.call('DELETE', `/stacks/cfg/${id}`);
+    await h.settle();
+    expect((await h.call('GET', '/software_configs')).body.software_configs).toEqual([]);
+  });
+});

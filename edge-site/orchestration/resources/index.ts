@@ -1,5 +1,6 @@
 /** The resource types this site's orchestration knows, by Heat type name. */
 import { cinderVolume, cinderVolumeAttachment } from './cinder.ts';
+import { heatCloudConfig, heatMultipartMime, heatSoftwareConfig, heatValue } from './config.ts';
 import { heatNone, heatRandomString, heatResourceGroup, heatTestResource } from './heat.ts';
 import {
   neutronFloatingIp,
@@ -32,4 +33,8 @@ export const RESOURCE_TYPES: ReadonlyMap<string, ResourceType> = new Map<string,
   ['OS::Heat::ResourceGroup', heatResourceGroup],
   ['OS::Heat::None', heatNone],
   ['OS::Heat::TestResource', heatTestResource],
+  ['OS::Heat::SoftwareConfig', heatSoftwareConfig],
+  ['OS::Heat::CloudConfig', heatCloudConfig],
+  ['OS::Heat::MultipartMime', heatMultipartMime],
+  ['OS::Heat::Value', heatValue],
 ]);

@@ -81,6 +81,20 @@ async function blockDevices(ctx: ResourceContext, bdms: unknown[]): Promise<unkn
   return out;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The user data: with SOFTWARE_CONFIG, a software config id (get_resource of OS::Heat::CloudConfig…) is its text. */
+async function userData(ctx: ResourceContext, p: Record<string, unknown>): Promise<string> {
+  const raw = String(p.user_data);
+  if (p.user_data_format !== 'SOFTWARE_CONFIG' || !UUID.test(raw)) return raw;
+  const r = await ctx.cloud.call<{ software_config: { config: string } }>(
+    'orchestration',
+    'GET',
+    `/software_configs/${raw}`,
+  );
+  return r.software_config.config;
+}
+
 function firstAddress(s: NovaServer): string {
   for (const addrs of Object.values(s.addresses ?? {})) {
     const v4 = addrs.find((a) => a.version === 4 && a['OS-EXT-IPS:type'] !== 'floating') ?? addrs[0];
@@ -131,7 +145,7 @@ export const novaServer: ResourceType = {
     };
     if (p.image) server.imageRef = await findId(ctx.cloud, 'image', 'images', 'image', String(p.image));
     if (p.key_name) server.key_name = p.key_name;
-    if (p.user_data) server.user_data = Buffer.from(String(p.user_data)).toString('base64');
+    if (p.user_data) server.user_data = Buffer.from(await userData(ctx, p)).toString('base64');
     if (p.metadata)
       server.metadata = Object.fromEntries(
         Object.entries(p.metadata as object).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),

@@ -5,7 +5,7 @@ import { type CloudClient, type CloudService, isNotFound } from '../cloud.ts';
 
 /** A property as `resource_types/{type}` shows it; `required`/`default` are enforced before create. */
 export interface PropertySchema {
-  type: 'string' | 'integer' | 'number' | 'boolean' | 'map' | 'list';
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'map' | 'list' | 'any';
   description?: string;
   required?: boolean;
   default?: unknown;
@@ -81,6 +81,8 @@ function coerce(res: string, key: string, s: PropertySchema, v: unknown): unknow
   const bad = (what: string) =>
     propertyError(`Property error: resources.${res}.properties.${key}: Value '${JSON.stringify(v)}' is not ${what}`);
   switch (s.type) {
+    case 'any':
+      return v;
     case 'integer':
     case 'number': {
       const n = typeof v === 'number' ? v : Number(v);

@@ -35,7 +35,8 @@ export async function orchestrationHarness(
   const cloud = fakeCloud('local');
   const module = await createOrchestration(deps, {
     identity: { tokens, bootstrap: async () => {} },
-    local: async (r) => cloud.app.fetch(r),
+    // The module's own API (software configs) in-process, the rest from the fake cloud, as a site dispatches.
+    local: async (r) => (new URL(r.url).pathname.startsWith('/orchestration/') ? app.fetch(r) : cloud.app.fetch(r)),
     localUrl: () => 'http://site.test',
     pollMs: 50,
     ...(opts.remote ? { remote: opts.remote } : {}),
