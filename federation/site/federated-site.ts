@@ -13,7 +13,7 @@ import type { ReplicatedCatalog } from '../store/replicated-catalog.ts';
 import { siteCatalog } from '../store/site-catalog.ts';
 import { type AuthenticatedTransport, authenticateTransport } from '../sync/authenticated-transport.ts';
 import { type CatalogSync, startCatalogSync } from '../sync/catalog-sync.ts';
-import { generateSiteKey, loadOrCreateSiteKey, type SiteKey, siteKeyFromProtobuf } from '../sync/site-key.ts';
+import { derivedTestSiteKey, loadOrCreateSiteKey, type SiteKey, siteKeyFromProtobuf } from '../sync/site-key.ts';
 import { catalogKeyLookup, publishSiteKey } from '../sync/site-keys.ts';
 import { honestStateHeaders } from './headers.ts';
 import { type Membership, startMembership } from './membership.ts';
@@ -23,7 +23,8 @@ export interface FederatedSiteOptions extends Omit<EdgeSiteOptions, 'catalog' | 
   transport: Transport;
   /**
    * The key signing this site's messages to peers. Default: a libp2p transport's own key, else
-   * `<dataDir>/federation/peer.key` (created on first use), or a fresh key when the database is in memory.
+   * `<dataDir>/federation/peer.key` (created on first use), or a key derived from the site id when the database is
+   * in memory (tests: a site restarted with a fresh in-memory database keeps its key; never for real sites).
    */
   siteKey?: SiteKey;
 }
@@ -33,7 +34,7 @@ function siteKeyFor(options: FederatedSiteOptions): SiteKey {
   if (options.siteKey) return options.siteKey;
   const own = (options.transport as Partial<{ identityKey(): Uint8Array }>).identityKey;
   if (own) return siteKeyFromProtobuf(own.call(options.transport));
-  if (options.dbPath === ':memory:') return generateSiteKey();
+  if (options.dbPath === ':memory:') return derivedTestSiteKey(options.config.site);
   return loadOrCreateSiteKey(join(options.config.dataDir, 'federation', 'peer.key'));
 }
 

@@ -9,7 +9,7 @@ import { createMemoryNetwork } from '../transports/memory.ts';
 import { type AuthenticatedTransport, authenticateTransport } from './authenticated-transport.ts';
 import { startCatalogSync } from './catalog-sync.ts';
 import { acceptSeq, openEnvelope, sealEnvelope } from './envelope.ts';
-import { generateSiteKey, type SiteKey } from './site-key.ts';
+import { derivedTestSiteKey, generateSiteKey, type SiteKey, siteKeyFromProtobuf, verifySignature } from './site-key.ts';
 import { catalogKeyLookup, publishSiteKey } from './site-keys.ts';
 
 const enc = new TextEncoder();
@@ -258,3 +258,14 @@ function flavor(id: string, name: string) {
     updated_at: 0,
   };
 }
+
+describe('derived test keys', () => {
+  it('are stable per name, differ between names, and sign verifiably', () => {
+    const a1 = derivedTestSiteKey('a');
+    expect(derivedTestSiteKey('a').publicKey).toEqual(a1.publicKey);
+    expect(derivedTestSiteKey('b').publicKey).not.toEqual(a1.publicKey);
+    const data = enc.encode('x');
+    expect(verifySignature(a1.publicKey, data, a1.sign(data))).toBe(true);
+    expect(siteKeyFromProtobuf(a1.protobuf).publicKey).toEqual(a1.publicKey);
+  });
+});

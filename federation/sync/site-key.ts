@@ -5,6 +5,7 @@
  * to the site key by construction. Parsed here with node:crypto only (no libp2p import for MQTT or memory sites).
  */
 import {
+  createHash,
   createPrivateKey,
   createPublicKey,
   sign as cryptoSign,
@@ -57,6 +58,20 @@ export function generateSiteKey(): SiteKey {
   const jwk = privateKey.export({ format: 'jwk' });
   if (!jwk.d || !jwk.x) throw new Error('ed25519 export failed');
   return fromSeed(fromB64u(jwk.d), fromB64u(jwk.x));
+}
+
+const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/**
+ * A key derived from `name` alone — for tests and in-memory sites only (anyone can derive it): a site restarted in
+ * a test with a fresh in-memory database keeps the key its peers already replicated.
+ */
+export function derivedTestSiteKey(name: string): SiteKey {
+  const seed = createHash('sha256').update(`brume-test-site-key/v1\0${name}`).digest();
+  const key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, seed]), format: 'der', type: 'pkcs8' });
+  const jwk = key.export({ format: 'jwk' });
+  if (!jwk.x) throw new Error('ed25519 export failed');
+  return fromSeed(new Uint8Array(seed), fromB64u(jwk.x));
 }
 
 /** Reads the key at `path` (libp2p protobuf), creating it (mode 0600) on first use. */
