@@ -17,7 +17,14 @@ export interface Missing {
 export interface FinalState {
   missing: Missing[];
   conflictCountsAgree: boolean;
-  conflicts: { total: number; byKind: Record<string, number>; perSite: Record<string, number>; examples: unknown[] };
+  conflicts: {
+    total: number;
+    byKind: Record<string, number>;
+    /** Entries an admin resolved (`resolution` set through /federation/v1), as the first live site shows them. */
+    resolved: number;
+    perSite: Record<string, number>;
+    examples: unknown[];
+  };
   servers: Record<string, number>;
   liveSites: number;
 }
@@ -39,6 +46,7 @@ export async function collectState(
   const perSite: Record<string, number> = {};
   let byKind: Record<string, number> = {};
   let examples: unknown[] = [];
+  let resolved = 0;
   const users = rec.writes.filter((w) => w.kind === 'user');
   const images = rec.writes.filter((w) => w.kind === 'image');
   for (const site of live) {
@@ -54,12 +62,13 @@ export async function collectState(
       for (const w of images) if (!have.has(w.id)) missing.push({ write: w, at: site });
     }
     const c = await world.request(site, { path: '/federation/v1/conflicts', token });
-    const list = (obj(c.body).conflicts as { kind?: string }[] | undefined) ?? [];
+    const list = (obj(c.body).conflicts as { kind?: string; resolution?: unknown }[] | undefined) ?? [];
     perSite[site] = list.length;
     if (site === live[0]) {
       byKind = {};
       for (const e of list) byKind[e.kind ?? 'unknown'] = (byKind[e.kind ?? 'unknown'] ?? 0) + 1;
       examples = list.slice(0, 3);
+      resolved = list.filter((e) => e.resolution !== undefined && e.resolution !== null).length;
     }
   }
   const servers: Record<string, number> = {};
@@ -79,7 +88,7 @@ export async function collectState(
   return {
     missing,
     conflictCountsAgree: counts.every((n) => n === counts[0]),
-    conflicts: { total: counts[0] ?? 0, byKind, perSite, examples },
+    conflicts: { total: counts[0] ?? 0, byKind, resolved, perSite, examples },
     servers,
     liveSites: live.length,
   };

@@ -48,6 +48,7 @@ export function runReport(r: RunResult, seed: number, label: string): RunReport 
       total: r.final.conflicts.total,
       during_run: r.final.conflicts.total - r.conflictsBefore,
       by_kind: r.final.conflicts.byKind,
+      resolved: r.final.conflicts.resolved,
       per_site: r.final.conflicts.perSite,
       same_at_every_site: r.final.conflictCountsAgree,
       examples: r.final.conflicts.examples,

@@ -71,6 +71,7 @@ function runSections(r: RunReport): string[] {
         before_timeline: number;
         during_run: number;
         total: number;
+        resolved: number;
         by_kind: Record<string, number>;
         same_at_every_site: boolean;
       }
@@ -78,7 +79,7 @@ function runSections(r: RunReport): string[] {
   if (c) {
     out.push('### Conflict ledger', '');
     out.push(
-      `${c.total} entries at the end (${c.before_timeline} already there when the timeline started, ${c.during_run} during the run); by kind: ${JSON.stringify(c.by_kind)}; identical count at every site: ${c.same_at_every_site ? 'yes' : 'no'}. Each entry names the winner and why (\`GET /federation/v1/conflicts\`).`,
+      `${c.total} entries at the end (${c.before_timeline} already there when the timeline started, ${c.during_run} during the run); by kind: ${JSON.stringify(c.by_kind)}; resolved by an admin: ${c.resolved}; identical count at every site: ${c.same_at_every_site ? 'yes' : 'no'}. Each entry names the winner and why (\`GET /federation/v1/conflicts\`).`,
       '',
     );
   }
