@@ -2,13 +2,17 @@
  * Site-to-site transport benchmark: propagation latency of one catalog change (a user written at one site, until
  * every other site's replica has it) across 3 and 20 sites, over the memory network, libp2p (loopback TCP) and MQTT
  * (mosquitto when installed, and aedes in-process), with catalog sync pushing changes at once. Also the bytes the
- * transports carried per change (direct sync frames plus the periodic digest announcements).
+ * transports carried per change (direct sync frames plus the periodic digest announcements). Messages are signed
+ * and verified (authenticated-transport.ts) as between real sites.
  *
  * `node bench/transports.ts [rounds] [sites...]` (defaults: 30 rounds, 3 and 20 sites). Prints figures; not a test.
  */
 import { memoryPersistence } from '../federation/store/memory-persistence.ts';
 import { createReplicatedCatalog, type ReplicatedCatalog } from '../federation/store/replicated-catalog.ts';
+import { authenticateTransport } from '../federation/sync/authenticated-transport.ts';
 import { startCatalogSync } from '../federation/sync/catalog-sync.ts';
+import { generateSiteKey, siteKeyFromProtobuf } from '../federation/sync/site-key.ts';
+import { catalogKeyLookup, publishSiteKey } from '../federation/sync/site-keys.ts';
 import { createLibp2pTransport, type Libp2pTransport } from '../federation/transports/libp2p/libp2p-transport.ts';
 import { createMemoryNetwork } from '../federation/transports/memory.ts';
 import { createMqttTransport } from '../federation/transports/mqtt/mqtt-transport.ts';
@@ -100,7 +104,18 @@ async function measure(
       log: silentLogger,
     });
     stores.push(store);
-    syncs.push(startCatalogSync({ replica: store.replica, transport, clock: systemClock, log: silentLogger }));
+    // Signed messages, as federated sites send them (the libp2p identity is the site key).
+    const own = (transport as Partial<Libp2pTransport>).identityKey;
+    const key = own ? siteKeyFromProtobuf(own.call(transport)) : generateSiteKey();
+    await publishSiteKey(store, transport.self, key.publicKey, systemClock.now());
+    const auth = authenticateTransport({
+      inner: transport,
+      key,
+      clock: systemClock,
+      log: silentLogger,
+      knownKey: catalogKeyLookup(store),
+    });
+    syncs.push(startCatalogSync({ replica: store.replica, transport: auth, clock: systemClock, log: silentLogger }));
   }
   const n = stores.length;
   const write = async (i: number) => {
