@@ -37,6 +37,9 @@ export interface CloudClient {
   /** The site this client reaches (its id). */
   readonly site: string;
   readonly projectId: string;
+  /** The site's base URL and the token calls carry (a wait condition hands them to a server as its signal URL). */
+  readonly baseUrl: string;
+  readonly token: string;
   /** Sends a JSON request; resolves with the parsed body (null when empty); throws a CloudError on 4xx/5xx. */
   call<T = Record<string, unknown>>(service: CloudService, method: string, path: string, body?: unknown): Promise<T>;
 }
@@ -69,6 +72,8 @@ export function cloudClient(input: {
   return {
     site,
     projectId,
+    baseUrl,
+    token,
     async call<T>(service: CloudService, method: string, path: string, body?: unknown): Promise<T> {
       const url = `${baseUrl.replace(/\/$/, '')}${SERVICE_PATHS[service].replace('{project}', projectId)}${path}`;
       let res: Response;

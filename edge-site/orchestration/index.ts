@@ -50,6 +50,7 @@ export async function createOrchestration(deps: SiteDeps, options: Orchestration
     types,
     sites,
     store,
+    rowsOf: (id) => store.resources(id),
     pollMs: options.pollMs ?? 1000,
   });
   return {

@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import { BrumeError, badRequest } from '../../../shared/errors.ts';
 import type { EventRow, ResourceRow } from '../../orchestration/engine/store.ts';
+import { recordSignal } from '../../orchestration/resources/wait.ts';
 import { jsonBody } from '../body.ts';
 import type { AppEnv } from '../env.ts';
 import { baseOf, bodyMap, callerOf, type OrchestrationContext, stackAt } from './common.ts';
@@ -99,6 +100,11 @@ export function stackDetailRoutes(ctx: OrchestrationContext): Hono<AppEnv> {
 
   app.post('/resources/:resource_name/signal', async (c) => {
     const { row } = await loadResource(c);
+    if (row.type === 'OS::Heat::WaitConditionHandle' && row.physicalId) {
+      const body = bodyMap(await jsonBody(c));
+      await ctx.store.updateResource(row.id, { data: recordSignal(row.data, body) });
+      return c.body(null, 200);
+    }
     throw badRequest(
       'orchestration.no_signal',
       `Signal resource during ${row.action} is not supported: ${row.type} does not accept signals.`,

@@ -314,4 +314,46 @@ describe('configuration resources', () => {
     await h.settle();
     expect((await h.call('GET', '/software_configs')).body.software_configs).toEqual([]);
   });
+
+  it('waits for a signal on a wait condition handle, and times out without one', async () => {
+    const h = await orchestrationHarness();
+    const template = (timeout: number) => ({
+      heat_template_version: '2018-08-31',
+      resources: {
+        handle: { type: 'OS::Heat::WaitConditionHandle' },
+        wait: {
+          type: 'OS::Heat::WaitCondition',
+          properties: { handle: { get_resource: 'handle' }, timeout, count: 1 },
+        },
+      },
+      outputs: {
+        curl: { value: { get_attr: ['handle', 'curl_cli'] } },
+        data: { value: { get_attr: ['wait', 'data'] } },
+      },
+    });
+    const id = (await h.call('POST', '/stacks', { stack_name: 'w', template: template(600) })).body.stack.id;
+    for (let i = 0; i < 100; i++) {
+      const r = await h.call('GET', `/stacks/w/${id}/resources/wait`);
+      if (r.body.resource?.resource_status === 'CREATE_IN_PROGRESS' && r.body.resource.physical_resource_id) break;
+      h.deps.clock.advance(50);
+      await new Promise((r2) => setImmediate(r2));
+    }
+    const curl = (await h.call('GET', `/stacks/w/${id}/outputs/curl`)).body.output.output_value as string;
+    const url = curl.split(' ').at(-1) ?? '';
+    expect(url).toBe(`http://site.test/orchestration/v1/p1/stacks/w/${id}/resources/handle/signal`);
+    expect(curl).toContain(`X-Auth-Token: ${h.token}`);
+    expect((await h.call('POST', url, { status: 'SUCCESS', data: 'ready', id: 'vm1' })).status).toBe(200);
+    await h.settle();
+    const stack = (await h.call('GET', `/stacks/w/${id}`)).body.stack;
+    expect(stack.stack_status).toBe('CREATE_COMPLETE');
+    expect(JSON.parse(stack.outputs.find((o: { output_key: string }) => o.output_key === 'data').output_value)).toEqual(
+      { vm1: 'ready' },
+    );
+
+    const id2 = (await h.call('POST', '/stacks', { stack_name: 'w2', template: template(5) })).body.stack.id;
+    await h.settle();
+    expect((await h.call('GET', `/stacks/w2/${id2}`)).body.stack.stack_status_reason).toBe(
+      'Resource CREATE failed: ResourceInError: resources.wait: WaitConditionTimeout: 0 of 1 signals received',
+    );
+  });
 });

@@ -20,6 +20,8 @@ export interface EngineEnv {
   sites: SiteRouter;
   /** Poll interval of waits (server ACTIVE, volume available). */
   pollMs: number;
+  /** The current rows of a stack (wait conditions read their handle's signals). */
+  rowsOf?: (stackId: string) => Promise<ResourceRow[]>;
 }
 
 /** The pseudo parameters of a stack. */
@@ -123,6 +125,8 @@ export class StackRuntime {
       data: row.data,
       types: this.env.types,
       sleep: (ms) => clock.sleep(ms),
+      now: () => clock.now(),
+      stackRows: () => this.env.rowsOf?.(this.stack.id) ?? Promise.resolve([]),
       waitFor: async (what, check) => {
         for (;;) {
           if (await check()) return;

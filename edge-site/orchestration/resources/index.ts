@@ -14,6 +14,7 @@ import {
 } from './neutron.ts';
 import { novaKeyPair, novaServer } from './nova.ts';
 import type { ResourceType } from './types.ts';
+import { heatWaitCondition, heatWaitConditionHandle } from './wait.ts';
 
 /** Every supported type. */
 export const RESOURCE_TYPES: ReadonlyMap<string, ResourceType> = new Map<string, ResourceType>([
@@ -37,4 +38,6 @@ export const RESOURCE_TYPES: ReadonlyMap<string, ResourceType> = new Map<string,
   ['OS::Heat::CloudConfig', heatCloudConfig],
   ['OS::Heat::MultipartMime', heatMultipartMime],
   ['OS::Heat::Value', heatValue],
+  ['OS::Heat::WaitConditionHandle', heatWaitConditionHandle],
+  ['OS::Heat::WaitCondition', heatWaitCondition],
 ]);

@@ -26,6 +26,10 @@ export interface ResourceContext {
   waitFor(what: string, check: () => Promise<boolean>): Promise<void>;
   /** Waits `ms` of the site clock. */
   sleep(ms: number): Promise<void>;
+  /** The site clock. */
+  now(): number;
+  /** The stack's resources as stored (name, physical id, plugin data). */
+  stackRows(): Promise<Array<{ name: string; physicalId: string | null; type: string; data: Record<string, unknown> }>>;
   /** Other types (ResourceGroup builds its members with them). */
   types: ReadonlyMap<string, ResourceType>;
 }
