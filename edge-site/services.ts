@@ -254,4 +254,6 @@ export interface VolumeService {
   ): Promise<{ root: VolumeAttachSpec | null; others: VolumeAttachSpec[] }>;
   /** A deleted server's volumes are available again; those marked delete_on_termination are deleted. Idempotent. */
   releaseServer?(serverId: string): Promise<void>;
+  /** Nova's deprecated `os-volumes`/`os-snapshots` proxy routes, mounted by compute at `/v2.1`. */
+  readonly novaProxyApp?: Hono<AppEnv>;
 }

@@ -1,6 +1,7 @@
 /** The block storage module (Cinder v3 for one edge site): volumes, snapshots, attachments over a file backend. */
 import { join } from 'node:path';
 import { volumeApi } from '../api/volume/index.ts';
+import { novaVolumeProxy } from '../api/volume/nova-proxy.ts';
 import type { Fleet, IdentityService, ImageService, SiteDeps, SiteModule, VolumeService } from '../services.ts';
 import { fleetVolumeHotplug } from './agent-hotplug.ts';
 import { attachmentRecords, type VolumeHotplug } from './attachments.ts';
@@ -41,6 +42,7 @@ export async function createVolume(deps: SiteDeps, options: VolumeModuleOptions)
   const ctx: VolumeContext = { deps, volumes, snapshots, attachments, quotas, image: options.image };
   return {
     app: volumeApi(ctx, options.identity.tokens),
+    novaProxyApp: novaVolumeProxy(ctx, options.identity.tokens),
     ...volumeService(volumes, attachments, bootVolumes(volumes, attachments, deps.clock, format)),
     settled: () => volumes.settled(),
     async start() {

@@ -69,6 +69,7 @@ export function computeApp(ctx: ComputeContext): Hono<AppEnv> {
   v21.route('/servers', serverMetadataRoutes(ctx));
   v21.route('/servers', serverExtraRoutes(ctx));
   v21.route('/servers', volumeAttachmentRoutes(ctx));
+  if (ctx.services.volume?.novaProxyApp) v21.route('/', ctx.services.volume.novaProxyApp);
   v21.route('/os-hypervisors', hypervisorRoutes(ctx));
   v21.route('/os-services', serviceRoutes(ctx));
   v21.route('/os-availability-zone', availabilityZoneRoutes(ctx));

@@ -163,3 +163,36 @@ describe('boot from volume', () => {
     expect(await bad([{ source_type: 'blank', destination_type: 'volume', boot_index: 0 }])).toBe(400);
   });
 });
+
+describe("Nova's os-volumes and os-snapshots proxies", () => {
+  it('create, list, show and delete volumes and snapshots up to 2.35; 404 from 2.36', async () => {
+    const { nova, settled } = await setup();
+    const created = await nova('POST', '/os-volumes', {
+      volume: { size: 1, display_name: 'n1', metadata: { a: 'b' } },
+    });
+    expect(created.status).toBe(200);
+    expect(created.json.volume).toMatchObject({ displayName: 'n1', size: 1, metadata: { a: 'b' }, attachments: [{}] });
+    const id = created.json.volume.id;
+    await settled();
+    expect((await nova('GET', `/os-volumes/${id}`)).json.volume.status).toBe('available');
+    expect((await nova('GET', '/os-volumes/detail?limit=1')).json.volumes.map((v: { id: string }) => v.id)).toEqual([
+      id,
+    ]);
+    expect((await nova('GET', '/os-volumes?offset=1')).json.volumes).toEqual([]);
+    expect((await nova('POST', '/os-volumes', { volume: { size: 0 } })).status).toBe(400);
+    expect((await nova('POST', '/os-volumes', { volume: { size: '#$%' } })).status).toBe(400);
+    expect((await nova('POST', '/os-volumes', { volume: {} })).status).toBe(400);
+    expect((await nova('GET', '/os-volumes', undefined, '2.36')).status).toBe(404);
+
+    const snap = await nova('POST', '/os-snapshots', { snapshot: { volume_id: id, display_name: 's1' } });
+    expect(snap.status).toBe(200);
+    expect(snap.json.snapshot).toMatchObject({ volumeId: id, displayName: 's1', size: 1 });
+    await settled();
+    expect((await nova('GET', '/os-snapshots/detail')).json.snapshots).toHaveLength(1);
+    expect((await nova('DELETE', `/os-snapshots/${snap.json.snapshot.id}`)).status).toBe(202);
+    await settled();
+    expect((await nova('DELETE', `/os-volumes/${id}`)).status).toBe(202);
+    await settled();
+    expect((await nova('GET', `/os-volumes/${id}`)).status).toBe(404);
+  });
+});
