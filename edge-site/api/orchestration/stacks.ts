@@ -2,6 +2,7 @@
 import { type Context, Hono } from 'hono';
 import { badRequest } from '../../../shared/errors.ts';
 import { pseudoParams } from '../../orchestration/engine/runtime.ts';
+import { NESTED_TAG } from '../../orchestration/resources/nested.ts';
 import { resolveParameters, shownParameters } from '../../orchestration/template/parameters.ts';
 import { loadTemplate } from '../../orchestration/template/template.ts';
 import { jsonBody } from '../body.ts';
@@ -47,6 +48,10 @@ export function stackRoutes(ctx: OrchestrationContext): Hono<AppEnv> {
     const caller = callerOf(c);
     const q = c.req.queries();
     let rows = await ctx.store.listStacks(caller.projectId);
+    // Nested stacks are hidden, like Heat's hidden_stack_tags, unless asked for.
+    if (c.req.query('show_hidden') !== 'true' && c.req.query('show_nested') !== 'true') {
+      rows = rows.filter((r) => !r.tags.includes(NESTED_TAG));
+    }
     const match = (key: string, value: (r: (typeof rows)[number]) => string) => {
       const want = q[key];
       if (want && want.length > 0) rows = rows.filter((r) => want.includes(value(r)));

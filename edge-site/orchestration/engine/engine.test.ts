@@ -356,4 +356,47 @@ describe('configuration resources', () => {
       'Resource CREATE failed: ResourceInError: resources.wait: WaitConditionTimeout: 0 of 1 signals received',
     );
   });
+
+  it('builds template resources (files and resource_registry) as hidden nested stacks', async () => {
+    const h = await orchestrationHarness();
+    const child = [
+      'heat_template_version: 2018-08-31',
+      'parameters:',
+      '  prefix: {type: string}',
+      'resources:',
+      '  net: {type: OS::Neutron::Net, properties: {name: {list_join: ["-", [{get_param: prefix}, net]]}}}',
+      'outputs:',
+      '  net_id: {value: {get_resource: net}}',
+    ].join('\n');
+    const template = {
+      heat_template_version: '2018-08-31',
+      resources: {
+        a: { type: 'file:///t/child.yaml', properties: { prefix: 'a' } },
+        b: { type: 'My::Net', properties: { prefix: 'b' } },
+      },
+      outputs: { a_net: { value: { get_attr: ['a', 'net_id'] } } },
+    };
+    const id = (
+      await h.call('POST', '/stacks', {
+        stack_name: 'parent',
+        template,
+        files: { 'file:///t/child.yaml': child },
+        environment: { resource_registry: { 'My::Net': 'file:///t/child.yaml' } },
+      })
+    ).body.stack.id;
+    await h.settle();
+    const stack = (await h.call('GET', `/stacks/parent/${id}`)).body.stack;
+    expect(stack.stack_status).toBe('CREATE_COMPLETE');
+    const nets = [...(h.cloud.objects.get('networks')?.values() ?? [])];
+    expect(nets.map((n) => n.name).sort()).toEqual(['a-net', 'b-net']);
+    expect(stack.outputs[0].output_value).toBe(nets.find((n) => n.name === 'a-net')?.id);
+    expect((await h.call('GET', '/stacks')).body.stacks.map((s: { stack_name: string }) => s.stack_name)).toEqual([
+      'parent',
+    ]);
+    expect((await h.call('GET', '/stacks?show_nested=true')).body.stacks).toHaveLength(3);
+    await h.call('DELETE', `/stacks/parent/${id}`);
+    await h.settle();
+    expect(h.cloud.objects.get('networks')?.size).toBe(0);
+    expect((await h.call('GET', '/stacks?show_nested=true')).body.stacks).toEqual([]);
+  });
 });

@@ -102,7 +102,7 @@ export class Recorder {
 /** Resolves and validates a resource's properties against the current state. */
 async function properties(rt: StackRuntime, name: string): Promise<Record<string, unknown>> {
   const def = rt.prepared.template.resources[name];
-  const type = def ? rt.env.types.get(def.type) : undefined;
+  const type = def ? rt.types.get(def.type) : undefined;
   if (!def || !type) throw new Error(`unknown resource ${name}`);
   const props = (await resolve(def.properties, rt.resolveContext())) as Record<string, unknown>;
   return validateProperties(name, type, props);
@@ -116,7 +116,7 @@ async function createOne(rec: Recorder, row: ResourceRow): Promise<void> {
   try {
     const site = (await rt.siteOf(row.name)) ?? rt.env.sites.localSite;
     const props = await properties(rt, row.name);
-    const type = rt.env.types.get(row.type);
+    const type = rt.types.get(row.type);
     if (!type) throw new Error(`unknown type ${row.type}`);
     row.site = site;
     const ctx = rt.resourceContext(row);
@@ -136,7 +136,7 @@ async function createOne(rec: Recorder, row: ResourceRow): Promise<void> {
 /** Deletes one resource row (idempotent: no physical id, or already gone, is fine). */
 async function deleteOne(rec: Recorder, row: ResourceRow, action = 'DELETE'): Promise<void> {
   const { rt } = rec;
-  const type = rt.env.types.get(row.type);
+  const type = rt.types.get(row.type);
   if (row.physicalId && type) {
     await rec.resource(row, { action, status: 'IN_PROGRESS', statusReason: 'state changed' });
     try {
@@ -254,7 +254,7 @@ export async function runUpdate(
       await createOne(rec, await rec.newRow(n));
       return;
     }
-    const type = rt.env.types.get(def.type);
+    const type = rt.types.get(def.type);
     if (!type) return;
     const props = await properties(rt, n);
     const changed = Object.keys(type.properties).filter((k) => !sameValue(props[k], old.properties?.[k]));

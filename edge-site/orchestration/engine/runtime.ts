@@ -6,6 +6,7 @@ import { BrumeError } from '../../../shared/errors.ts';
 import type { Clock } from '../../../shared/ports/clock.ts';
 import type { IdSource } from '../../../shared/ports/ids.ts';
 import type { CloudClient } from '../cloud.ts';
+import { stackTypes } from '../resources/nested.ts';
 import type { ResourceContext, ResourceType } from '../resources/types.ts';
 import type { Caller, SiteRouter } from '../sites.ts';
 import { type ResolveContext, resolve } from '../template/functions.ts';
@@ -41,6 +42,8 @@ export class StackRuntime {
   /** Current row per resource name (the newest when a replacement exists). */
   readonly rows = new Map<string, ResourceRow>();
   readonly deadline: number;
+  /** Built-in types plus the template resources of this stack's files and environment. */
+  readonly types: ReadonlyMap<string, ResourceType>;
   cancelled = false;
   cancelReason = 'Operation cancelled';
 
@@ -51,6 +54,13 @@ export class StackRuntime {
     this.caller = caller;
     for (const r of rows) this.rows.set(r.name, r);
     this.deadline = env.clock.now() + (stack.timeoutMins ?? 60) * 60_000;
+    let own: Map<string, ResourceType>;
+    try {
+      own = stackTypes(stack.files ?? {}, stack.environment ?? {}, env.types);
+    } catch {
+      own = new Map();
+    }
+    this.types = new Map([...env.types, ...own]);
   }
 
   /** Resolves a snippet against parameters, conditions and the current rows. */
@@ -66,7 +76,7 @@ export class StackRuntime {
       attribute: async (n, attr, path) => {
         const row = this.rows.get(n);
         if (!row?.physicalId) return null;
-        const type = this.env.types.get(row.type);
+        const type = this.types.get(row.type);
         if (!type) return null;
         if (!(attr in type.attributes) && !(row.type === 'OS::Heat::ResourceGroup' && attr.startsWith('resource.'))) {
           throw new BrumeError(
@@ -123,7 +133,7 @@ export class StackRuntime {
       stackId: this.stack.id,
       resourceName: row.name,
       data: row.data,
-      types: this.env.types,
+      types: this.types,
       sleep: (ms) => clock.sleep(ms),
       now: () => clock.now(),
       stackRows: () => this.env.rowsOf?.(this.stack.id) ?? Promise.resolve([]),

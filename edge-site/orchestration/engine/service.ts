@@ -1,6 +1,7 @@
 /** The orchestration engine as the API uses it: starts operations in the background and answers reads. */
 import { BrumeError } from '../../../shared/errors.ts';
 import type { Logger } from '../../../shared/ports/logger.ts';
+import { stackTypes } from '../resources/nested.ts';
 import type { Caller } from '../sites.ts';
 import { evaluateCondition, resolve } from '../template/functions.ts';
 import { Recorder, runCreate, runDelete, runUpdate } from './operations.ts';
@@ -18,6 +19,12 @@ export interface StackInput {
   disableRollback: boolean;
   timeoutMins: number | null;
   tags: string[];
+}
+
+/** What defines a stack's own resource types. */
+interface Defs {
+  files: Record<string, string>;
+  environment: Record<string, unknown>;
 }
 
 /** An output as the API shows it. */
@@ -54,7 +61,14 @@ export interface OrchestrationEngine {
 /** Builds the engine. */
 export function orchestrationEngine(env: EngineEnv & { store: StackStore; log: Logger }): OrchestrationEngine {
   const { store, clock, ids, log } = env;
-  const knownTypes = new Set(env.types.keys());
+  /** Built-in types plus the template resources a stack's files and environment define. */
+  const knownTypesOf = (defs: Defs) => {
+    try {
+      return new Set([...env.types.keys(), ...stackTypes(defs.files, defs.environment, env.types).keys()]);
+    } catch {
+      return new Set(env.types.keys());
+    }
+  };
   /** Per stack: the running operation (a delete cancels and waits for it). */
   const running = new Map<string, { rt: StackRuntime; done: Promise<void> }>();
 
@@ -63,12 +77,13 @@ export function orchestrationEngine(env: EngineEnv & { store: StackStore; log: L
     stack: Pick<StackRow, 'id' | 'name' | 'projectId'>,
     template: unknown,
     parameters: Record<string, unknown>,
+    defs: Defs,
   ) =>
     prepareStack({
       template,
       parameters,
       pseudo: pseudoParams(stack),
-      knownTypes,
+      knownTypes: knownTypesOf(defs),
       cloud: env.sites.client(undefined, caller),
     });
 
@@ -108,7 +123,7 @@ export function orchestrationEngine(env: EngineEnv & { store: StackStore; log: L
       template: stack.template,
       parameters: stack.parameters,
       pseudo: pseudoParams(stack),
-      knownTypes,
+      knownTypes: knownTypesOf(stack),
     }).catch(() => ({
       template: {
         version: '',
@@ -137,7 +152,7 @@ export function orchestrationEngine(env: EngineEnv & { store: StackStore; log: L
       }
       const id = ids.uuid();
       const pre = { id, name: input.name, projectId: caller.projectId };
-      const prepared = await prepare(caller, pre, input.template, input.parameters);
+      const prepared = await prepare(caller, pre, input.template, input.parameters, input);
       const stack: StackRow = {
         ...pre,
         userId: caller.userId,
@@ -169,6 +184,7 @@ export function orchestrationEngine(env: EngineEnv & { store: StackStore; log: L
         { id, name: input.name, projectId: caller.projectId },
         input.template,
         input.parameters,
+        input,
       );
       const stack: StackRow = {
         id,
@@ -201,7 +217,7 @@ export function orchestrationEngine(env: EngineEnv & { store: StackStore; log: L
           { type: 'EntityNotFound' },
         );
       }
-      const prepared = await prepare(caller, stack, input.template, input.parameters);
+      const prepared = await prepare(caller, stack, input.template, input.parameters, input);
       const oldTemplate = stack.template;
       const previous = {
         template: stack.template,
@@ -230,7 +246,7 @@ export function orchestrationEngine(env: EngineEnv & { store: StackStore; log: L
         const back = new StackRuntime(
           env,
           stack,
-          await prepare(caller, stack, previous.template, previous.parameters),
+          await prepare(caller, stack, previous.template, previous.parameters, previous),
           caller,
           await store.resources(stack.id),
         );
@@ -291,7 +307,10 @@ export function orchestrationEngine(env: EngineEnv & { store: StackStore; log: L
       return data;
     },
     async validate(caller, template, parameters) {
-      return prepare(caller, { id: 'None', name: 'validate', projectId: caller.projectId }, template, parameters);
+      return prepare(caller, { id: 'None', name: 'validate', projectId: caller.projectId }, template, parameters, {
+        files: {},
+        environment: {},
+      });
     },
     async outputs(caller, stack, keys) {
       const rt = await runtimeFor(caller, stack);
@@ -315,9 +334,9 @@ export function orchestrationEngine(env: EngineEnv & { store: StackStore; log: L
       return out;
     },
     async attributes(caller, stack, row) {
-      const type = env.types.get(row.type);
-      if (!type || !row.physicalId) return {};
       const rt = await runtimeFor(caller, stack);
+      const type = rt.types.get(row.type);
+      if (!type || !row.physicalId) return {};
       const ctx = rt.resourceContext(row);
       const out: Record<string, unknown> = {};
       for (const name of Object.keys(type.attributes)) {
@@ -336,7 +355,7 @@ export function orchestrationEngine(env: EngineEnv & { store: StackStore; log: L
           template: stack.template,
           parameters: stack.parameters,
           pseudo: pseudoParams(stack),
-          knownTypes,
+          knownTypes: knownTypesOf(stack),
         });
         for (const [n, deps] of prepared.graph) for (const d of deps) out.set(d, [...(out.get(d) ?? []), n]);
       } catch {
