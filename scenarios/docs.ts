@@ -1,7 +1,8 @@
 /**
  * Regenerates the sample reports committed under scenarios/docs/ (`npm run scenarios:docs`): partition-heal and
  * wan-latency-sweep in `sim` with their bundled seeds. Pass scenario names to regenerate only those;
- * `--rerender` redraws report.md and the plots from the existing report.json without running anything.
+ * `--rerender` redraws report.md and the plots from the existing report.json without running anything;
+ * `--sweep-sites 3,9` runs a sweep on fewer site counts than its file declares (the report says so).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,9 @@ import { type Report, writeReport } from './report/write.ts';
 
 const args = process.argv.slice(2);
 const rerender = args.includes('--rerender');
-const given = args.filter((a) => a !== '--rerender');
+const sweepAt = args.indexOf('--sweep-sites');
+const sweepSites = sweepAt >= 0 ? (args[sweepAt + 1] ?? '').split(',').map(Number) : undefined;
+const given = args.filter((a, i) => a !== '--rerender' && i !== sweepAt && i !== sweepAt + 1);
 const names = given.length > 0 ? given : ['partition-heal', 'wan-latency-sweep'];
 const t0 = performance.now();
 for (const name of names) {
@@ -22,7 +25,15 @@ for (const name of names) {
     process.stdout.write(`${name}: redrawn from ${dir}/report.json\n`);
     continue;
   }
-  const s = loadScenario(join(import.meta.dirname, `${name}.yaml`));
+  const loaded = loadScenario(join(import.meta.dirname, `${name}.yaml`));
+  const s =
+    sweepSites && loaded.sweep
+      ? {
+          ...loaded,
+          sweep: { ...loaded.sweep, sites: sweepSites },
+          description: `${loaded.description ?? ''} (This sample ran ${sweepSites.join('/')} sites of the file's ${loaded.sweep.sites.join('/')}: --sweep-sites.)`,
+        }
+      : loaded;
   const out = join(import.meta.dirname, 'docs', name);
   const o = await runScenarioFile(s, {
     mode: 'sim',
