@@ -254,6 +254,11 @@ export interface VolumeService {
   ): Promise<{ root: VolumeAttachSpec | null; others: VolumeAttachSpec[] }>;
   /** A deleted server's volumes are available again; those marked delete_on_termination are deleted. Idempotent. */
   releaseServer?(serverId: string): Promise<void>;
+  /**
+   * Nova's swap of an attached volume for another: 400 for an unknown new volume, 404 when the old one is not
+   * attached; the swap itself is refused (409) — no data is copied between volumes here.
+   */
+  swapOnServer?(auth: AuthContext, serverId: string, oldVolumeId: string, newVolumeId: string): Promise<void>;
   /** Nova's deprecated `os-volumes`/`os-snapshots` proxy routes, mounted by compute at `/v2.1`. */
   readonly novaProxyApp?: Hono<AppEnv>;
 }

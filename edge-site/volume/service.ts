@@ -1,4 +1,6 @@
 /** The volume module's face to compute: attachments of servers. */
+
+import { badRequest, conflict, isBrumeError, notFound } from '../../shared/errors.ts';
 import type { ServerVolumeAttachment, VolumeService } from '../services.ts';
 import type { Attachments } from './attachments.ts';
 import type { bootVolumes } from './boot.ts';
@@ -23,6 +25,18 @@ export function volumeService(
     prepareBootVolumes: (auth, serverId, requests) => boot.prepare(auth, serverId, requests),
     bootDisks: (serverId, host) => boot.disks(serverId, host),
     releaseServer: (serverId) => attachments.releaseServer(serverId),
+    async swapOnServer(auth, serverId, oldVolumeId, newVolumeId) {
+      await volumes.load(auth, newVolumeId).catch((err: unknown) => {
+        if (isBrumeError(err) && err.kind === 'not_found') {
+          throw badRequest('compute.invalid_volume', `Invalid volume: volume ${newVolumeId} could not be found.`);
+        }
+        throw err;
+      });
+      if (!(await attachments.ofServer(serverId)).some((a) => a.volumeId === oldVolumeId)) {
+        throw notFound('compute.volume_bdm_not_found', `Volume ${oldVolumeId} is not attached to the instance.`);
+      }
+      throw conflict('compute.swap_not_supported', 'Swapping attached volumes is not supported at this site.');
+    },
     async attachmentsOfServer(serverId) {
       return (await attachments.ofServer(serverId)).map(view);
     },

@@ -69,6 +69,16 @@ export function volumeAttachmentRoutes(ctx: ComputeContext): Hono<AppEnv> {
     );
     return c.json({ volumeAttachment: view(c, a) });
   });
+  // Swap (Nova's update): checked like Nova (unknown new volume 400, old one not attached 404), then refused.
+  app.put('/:id/os-volume_attachments/:volumeId', async (c) => {
+    requireRole(c.var.auth, 'admin', 'os_compute_api:os-volumes-attachments:swap');
+    const server = await loadServer(ctx, c, c.req.param('id'));
+    const { volumeAttachment: req } = await jsonBody(c, attachBody);
+    const swap = volumes().swapOnServer;
+    if (!swap) throw conflict('compute.swap_not_supported', 'Swapping volumes is not supported at this site.');
+    await swap(c.var.auth, server.id, c.req.param('volumeId'), req.volumeId);
+    return c.body(null, 202);
+  });
   app.delete('/:id/os-volume_attachments/:volumeId', async (c) => {
     requireRole(c.var.auth, 'member', 'os_compute_api:os-volumes-attachments:delete');
     const server = await loadServer(ctx, c, c.req.param('id'));
