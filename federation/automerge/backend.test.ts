@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadDoc, newDoc } from './backend.ts';
+import { loadDoc, newDoc, reserveMemory } from './backend.ts';
 
 /** A document written in three commits, stored as a snapshot of the first plus two incremental chunks. */
 function stored() {
@@ -42,5 +42,12 @@ describe('loadDoc', () => {
     const tail = loadDoc('bb', [chunks[2] ?? new Uint8Array(), new Uint8Array([1, 2, 3])].slice(0, 1));
     expect(tail.getHeads()).toEqual([]); // its dependency is missing: queued, not applied
     expect(loadDoc('bb', []).getHeads()).toEqual([]);
+  });
+
+  it('still loads documents after wasm memory was reserved', () => {
+    const { d, chunks } = stored();
+    reserveMemory(8 * 1024 * 1024);
+    reserveMemory(4 * 1024 * 1024); // smaller than what is reserved: nothing to do
+    expect(loadDoc('cc', chunks).getHeads().sort()).toEqual(d.getHeads().sort());
   });
 });

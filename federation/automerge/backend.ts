@@ -75,6 +75,29 @@ export function loadDoc(actor: string, chunks: readonly Uint8Array[]): DocHandle
   return doc;
 }
 
+let reserved = 0;
+const MAX_RESERVE = 512 * 1024 * 1024;
+
+/**
+ * Grows Automerge's wasm memory once to about `bytes` before a bulk load. Every growth of a wasm memory counts as
+ * new external memory for V8, which answers with a full GC: loading 100k records in 128 documents from change
+ * chunks grew it step by step and cost ~60 mark-compacts (~4 CPU-s; bench/catalog.ts). One early growth makes that
+ * a handful. The pages are touched (RSS grows by `bytes` at most) and then reused by the documents' allocations.
+ */
+export function reserveMemory(bytes: number): void {
+  const want = Math.min(bytes, MAX_RESERVE);
+  if (want <= reserved) return;
+  const doc = newDoc('00');
+  try {
+    doc.loadIncremental(new Uint8Array(want)); // copied into wasm memory, refused (not a chunk), freed for reuse
+  } catch {
+    // expected
+  } finally {
+    doc.free();
+  }
+  reserved = want;
+}
+
 /** A fresh sync state for a peer we have not talked to about a document. */
 export function newSyncState(): SyncState {
   return wasm.initSyncState();

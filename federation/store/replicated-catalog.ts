@@ -4,7 +4,7 @@ import type { CatalogChange, CatalogStore, CatalogWrite } from '../../shared/por
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { Logger } from '../../shared/ports/logger.ts';
 import type { CatalogCollections, CollectionName } from '../../shared/schemas/catalog/index.ts';
-import { actorOf, type DocHandle } from '../automerge/backend.ts';
+import { actorOf, type DocHandle, reserveMemory } from '../automerge/backend.ts';
 import { type ConflictEntry, concurrentWriteConflict } from '../catalog/conflicts.ts';
 import { isTombstone, type LiveEnvelope } from '../catalog/envelope.ts';
 import { parseDocKey } from '../catalog/layout.ts';
@@ -24,7 +24,7 @@ export interface ReplicatedCatalogOptions {
   compactAfter?: number;
   /**
    * A document left with several stored chunks and no write for this long is compacted into one snapshot in the
-   * background (default 5000 ms; 0: never), so a restart after a crash loads mostly snapshots. At most 16 per period.
+   * background (default 5000 ms; 0: never), so a restart after a crash loads mostly snapshots. At most 64 per period.
    */
   idleCompactMs?: number;
 }
@@ -86,6 +86,15 @@ class ReplicatedCatalogStore implements ReplicatedCatalog {
 
   async open(): Promise<void> {
     const stored = await this.#o.persistence.loadDocs();
+    // Replaying change chunks (after a crash) grows wasm memory step by step, each step a full GC: reserve it in one
+    // step instead (documents take ~50x their stored size). Snapshots alone load without that storm: no reserve.
+    let storedBytes = 0;
+    let chunkCount = 0;
+    for (const chunks of stored.values()) {
+      chunkCount += chunks.length;
+      for (const c of chunks) storedBytes += c.length;
+    }
+    if (storedBytes > 256 * 1024 && chunkCount > 2 * stored.size) reserveMemory(storedBytes * 64);
     const live = new Map<CollectionName, LiveEnvelope[]>();
     for (const [doc, chunks] of stored) {
       if (!parseDocKey(doc)) {
@@ -114,14 +123,14 @@ class ReplicatedCatalogStore implements ReplicatedCatalog {
     if (idle > 0) this.#stopIdle = this.#o.clock.every(idle, () => this.#compactIdle(idle));
   }
 
-  /** Compacts documents with several chunks and no write for `idle` ms (16 at most per call). */
+  /** Compacts documents with several chunks and no write for `idle` ms (64 at most per call). */
   #compactIdle(idle: number): void {
     if (this.#closed) return;
     const now = this.#o.clock.now();
     const due: string[] = [];
     for (const [doc, n] of this.#chunks) {
       if (n > 1 && now - (this.#lastWrite.get(doc) ?? 0) >= idle) due.push(doc);
-      if (due.length >= 16) break;
+      if (due.length >= 64) break;
     }
     if (due.length > 0) this.#queueCompaction(due, this.#io);
   }
