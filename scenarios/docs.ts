@@ -14,7 +14,7 @@ const args = process.argv.slice(2);
 const rerender = args.includes('--rerender');
 const sweepAt = args.indexOf('--sweep-sites');
 const sweepSites = sweepAt >= 0 ? (args[sweepAt + 1] ?? '').split(',').map(Number) : undefined;
-const given = args.filter((a, i) => a !== '--rerender' && i !== sweepAt && i !== sweepAt + 1);
+const given = args.filter((a, i) => a !== '--rerender' && (sweepAt < 0 || (i !== sweepAt && i !== sweepAt + 1)));
 const names = given.length > 0 ? given : ['partition-heal', 'wan-latency-sweep'];
 const t0 = performance.now();
 for (const name of names) {
