@@ -3,9 +3,16 @@ import { BrumeError } from '../../../shared/errors.ts';
 import type { Logger } from '../../../shared/ports/logger.ts';
 import { stackTypes } from '../resources/nested.ts';
 import type { Caller } from '../sites.ts';
-import { evaluateCondition, resolve } from '../template/functions.ts';
 import { Recorder, runCreate, runDelete, runUpdate } from './operations.ts';
 import { type PreparedStack, prepareStack } from './prepare.ts';
+import {
+  abandonStack,
+  failInterrupted,
+  type OutputView,
+  requiredByOf,
+  resourceAttributes,
+  stackOutputs,
+} from './reads.ts';
 import { type EngineEnv, pseudoParams, StackRuntime } from './runtime.ts';
 import type { ResourceRow, StackRow, StackStore } from './store.ts';
 
@@ -27,13 +34,7 @@ interface Defs {
   environment: Record<string, unknown>;
 }
 
-/** An output as the API shows it. */
-export interface OutputView {
-  output_key: string;
-  output_value: unknown;
-  description: string;
-  output_error?: string;
-}
+export type { OutputView } from './reads.ts';
 
 /** The engine's face. */
 export interface OrchestrationEngine {
@@ -267,44 +268,9 @@ export function orchestrationEngine(env: EngineEnv & { store: StackStore; log: L
       const rt = await runtimeFor(caller, fresh);
       launch(rt, runDelete);
     },
-    async abandon(caller, stack) {
+    async abandon(_caller, stack) {
       assertIdle(stack);
-      const rows = await store.resources(stack.id);
-      const data = {
-        id: stack.id,
-        name: stack.name,
-        action: stack.action,
-        status: stack.status,
-        template: stack.template,
-        environment: stack.environment,
-        project_id: stack.projectId,
-        stack_user_project_id: stack.projectId,
-        resources: Object.fromEntries(
-          rows.map((r) => [
-            r.name,
-            {
-              name: r.name,
-              resource_id: r.physicalId,
-              type: r.type,
-              action: r.action,
-              status: r.status,
-              metadata: {},
-              resource_data: r.data,
-            },
-          ]),
-        ),
-      };
-      for (const r of rows) await store.deleteResource(r.id);
-      const now = clock.now();
-      await store.updateStack(stack.id, {
-        action: 'ABANDON',
-        status: 'COMPLETE',
-        statusReason: 'Stack abandoned',
-        deletedAt: now,
-        updatedAt: now,
-      });
-      void caller;
-      return data;
+      return abandonStack(store, clock.now(), stack);
     },
     async validate(caller, template, parameters) {
       return prepare(caller, { id: 'None', name: 'validate', projectId: caller.projectId }, template, parameters, {
@@ -313,88 +279,16 @@ export function orchestrationEngine(env: EngineEnv & { store: StackStore; log: L
       });
     },
     async outputs(caller, stack, keys) {
-      const rt = await runtimeFor(caller, stack);
-      const out: OutputView[] = [];
-      const ctx = rt.resolveContext();
-      for (const [key, def] of Object.entries(rt.prepared.template.outputs)) {
-        if (keys && !keys.includes(key)) continue;
-        const view: OutputView = {
-          output_key: key,
-          output_value: null,
-          description: def.description ?? 'No description given',
-        };
-        try {
-          if (def.condition !== undefined && !(await evaluateCondition(def.condition, ctx))) continue;
-          view.output_value = await resolve(def.value, ctx);
-        } catch (err) {
-          view.output_error = err instanceof Error ? err.message : String(err);
-        }
-        out.push(view);
-      }
-      return out;
+      return stackOutputs(await runtimeFor(caller, stack), keys);
     },
     async attributes(caller, stack, row) {
-      const rt = await runtimeFor(caller, stack);
-      const type = rt.types.get(row.type);
-      if (!type || !row.physicalId) return {};
-      const ctx = rt.resourceContext(row);
-      const out: Record<string, unknown> = {};
-      for (const name of Object.keys(type.attributes)) {
-        try {
-          out[name] = await type.attribute(ctx, row.physicalId, name);
-        } catch {
-          out[name] = null;
-        }
-      }
-      return out;
+      return resourceAttributes(await runtimeFor(caller, stack), row);
     },
     async requiredBy(stack) {
-      const out = new Map<string, string[]>();
-      try {
-        const prepared = await prepareStack({
-          template: stack.template,
-          parameters: stack.parameters,
-          pseudo: pseudoParams(stack),
-          knownTypes: knownTypesOf(stack),
-        });
-        for (const [n, deps] of prepared.graph) for (const d of deps) out.set(d, [...(out.get(d) ?? []), n]);
-      } catch {
-        // No graph for a stack whose definition no longer checks.
-      }
-      return out;
+      return requiredByOf(stack, knownTypesOf(stack));
     },
     async recover() {
-      for (const stack of await store.inProgress()) {
-        const rt = new StackRuntime(
-          env,
-          stack,
-          {
-            template: {
-              version: '',
-              description: '',
-              parameters: {},
-              parameterGroups: [],
-              conditions: {},
-              resources: {},
-              outputs: {},
-              raw: {},
-            },
-            params: {},
-            conditions: {},
-            active: new Set(),
-            graph: new Map(),
-          },
-          { token: '', projectId: stack.projectId, userId: stack.userId },
-          [],
-        );
-        const rec = new Recorder(store, rt);
-        for (const r of await store.resources(stack.id)) {
-          if (r.status === 'IN_PROGRESS')
-            await rec.resource(r, { action: r.action, status: 'FAILED', statusReason: 'site restarted' });
-        }
-        await rec.stack(stack.action, 'FAILED', 'site restarted');
-        log.warn({ stack: stack.id }, 'stack operation interrupted by a restart marked FAILED');
-      }
+      await failInterrupted(env, store, log);
     },
     async stop() {
       for (const r of running.values()) r.rt.cancel('site restarted');

@@ -2,16 +2,14 @@
 import { cinderVolume, cinderVolumeAttachment } from './cinder.ts';
 import { heatCloudConfig, heatMultipartMime, heatSoftwareConfig, heatValue } from './config.ts';
 import { heatNone, heatRandomString, heatResourceGroup, heatTestResource } from './heat.ts';
+import { neutronNet, neutronPort, neutronSubnet } from './neutron.ts';
 import {
   neutronFloatingIp,
   neutronFloatingIpAssociation,
-  neutronNet,
-  neutronPort,
   neutronRouter,
   neutronRouterInterface,
   neutronSecurityGroup,
-  neutronSubnet,
-} from './neutron.ts';
+} from './neutron-l3.ts';
 import { novaKeyPair, novaServer } from './nova.ts';
 import type { ResourceType } from './types.ts';
 import { heatWaitCondition, heatWaitConditionHandle } from './wait.ts';

@@ -236,7 +236,12 @@ describe('dependency graph', () => {
     const gates = new Map<string, () => void>();
     const walk = walkGraph(g, (n) => {
       log.push(`start ${n}`);
-      return new Promise<void>((r) => gates.set(n, () => (log.push(`end ${n}`), r())));
+      return new Promise<void>((r) =>
+        gates.set(n, () => {
+          log.push(`end ${n}`);
+          r();
+        }),
+      );
     });
     await new Promise((r) => setImmediate(r));
     expect(log).toEqual(['start net']);
