@@ -246,4 +246,20 @@ describe('Heat API: stacks', () => {
     );
     expect(names.sort()).toEqual(['pw', 'test']);
   });
+
+  it('needs a token (401) of the project in the URL (403), and serves the version document without one', async () => {
+    const h = await orchestrationHarness();
+    const anon = await h.app.request('http://site.test/orchestration/v1/p1/stacks');
+    expect(anon.status).toBe(401);
+    expect(await anon.json()).toMatchObject({
+      code: 401,
+      title: 'Unauthorized',
+      error: { message: expect.any(String) },
+    });
+    const other = await h.call('GET', 'http://site.test/orchestration/v1/p2/stacks');
+    expect(other.status).toBe(403);
+    expect(other.body.error.type).toBe('Forbidden');
+    const versions = await h.app.request('http://site.test/orchestration');
+    expect(((await versions.json()) as { versions: Array<{ id: string }> }).versions[0]?.id).toBe('v1.0');
+  });
 });
