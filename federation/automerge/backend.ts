@@ -98,6 +98,9 @@ export function reserveMemory(bytes: number): void {
   reserved = want;
 }
 
+/** Bytes reserved so far by {@link reserveMemory}. */
+export const reservedMemory = (): number => reserved;
+
 /** A fresh sync state for a peer we have not talked to about a document. */
 export function newSyncState(): SyncState {
   return wasm.initSyncState();
