@@ -13,6 +13,7 @@ import type { ReplicatedCatalog } from '../store/replicated-catalog.ts';
 import { siteCatalog } from '../store/site-catalog.ts';
 import { type AuthenticatedTransport, authenticateTransport } from '../sync/authenticated-transport.ts';
 import { type CatalogSync, startCatalogSync } from '../sync/catalog-sync.ts';
+import { nextSessionEpoch } from '../sync/session-epoch.ts';
 import { derivedTestSiteKey, loadOrCreateSiteKey, type SiteKey, siteKeyFromProtobuf } from '../sync/site-key.ts';
 import { catalogKeyLookup, publishSiteKey } from '../sync/site-keys.ts';
 import { honestStateHeaders } from './headers.ts';
@@ -82,6 +83,7 @@ export async function createFederatedSite(options: FederatedSiteOptions): Promis
       auth = authenticateTransport({
         inner: transport,
         key,
+        epoch: await nextSessionEpoch(deps.db.db, clock.now()),
         clock,
         log: log.child({ component: 'federation-auth' }),
         knownKey: catalogKeyLookup(store),

@@ -45,6 +45,8 @@ export interface AuthenticateOptions {
   /** Shared join secret: a site no one knows yet is accepted only with a proof made with it. */
   joinSecret?: string;
   metrics?: Metrics;
+  /** Lowest session epoch to use (a persisted counter: `session-epoch.ts`); the clock's time otherwise. */
+  epoch?: number;
 }
 
 /** The wrapper: a Transport (stats pass through from the inner one) plus its verification counters. */
@@ -68,7 +70,7 @@ const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length &
 export function authenticateTransport(options: AuthenticateOptions): AuthenticatedTransport {
   const { inner, key, log, joinSecret } = options;
   const self = inner.self;
-  const epoch = Math.max(options.clock.now(), (lastEpoch.get(self) ?? 0) + 1);
+  const epoch = Math.max(options.clock.now(), options.epoch ?? 0, (lastEpoch.get(self) ?? 0) + 1);
   lastEpoch.set(self, epoch);
   const proof = joinSecret ? joinProof(joinSecret, self, key.publicKey) : undefined;
   const seq = { direct: 0, announce: 0 };
