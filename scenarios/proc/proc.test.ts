@@ -26,7 +26,7 @@ describe('scenarios on real processes', { timeout: 240_000 }, () => {
       timeline: { markers: { label: string }[] };
     };
     expect(report.mode).toBe('proc');
-    expect(report.timeline.markers.map((m) => m.label)).toEqual(['kill nantes', 'restart nantes']);
+    expect(report.timeline.markers.map((m) => m.label)).toEqual(['kill nantes', 'restart nantes', 'latency 80 ms']);
   });
 
   const why = netnsUnavailable();

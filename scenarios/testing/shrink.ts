@@ -19,9 +19,10 @@ export interface ShrinkOptions {
 /** A smaller copy of `s` (rates are kept, so a shorter timeline means fewer operations). */
 export function shrink(s: Scenario, o: ShrinkOptions = {}): Scenario {
   const f = o.timeScale ?? 1;
-  const sites = s.sites
-    .slice(0, o.maxSites ?? s.sites.length)
-    .map((x) => ({ ...x, hosts: Math.min(x.hosts, o.maxHosts ?? x.hosts) }));
+  const chosen = o.sites
+    ? s.sites.filter((x) => o.sites?.includes(x.name))
+    : s.sites.slice(0, o.maxSites ?? s.sites.length);
+  const sites = chosen.map((x) => ({ ...x, hosts: Math.min(x.hosts, o.maxHosts ?? x.hosts) }));
   const kept = new Set(sites.map((x) => x.name));
   const keep = (l: string[]) => l.filter((n) => kept.has(n));
   const t = (ms: number) => Math.round(ms * f);
@@ -35,6 +36,7 @@ export function shrink(s: Scenario, o: ShrinkOptions = {}): Scenario {
     .filter((x) => {
       if (x.partition) return x.partition.length > 1;
       if (x.kill) return kept.has(x.kill);
+      if (x.clock_skew) return kept.has(x.clock_skew.site);
       if (x.kill_agent)
         return (
           kept.has(x.kill_agent.site) &&
