@@ -45,6 +45,31 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
   }
 }
 
+/**
+ * Waits (bounded) until no acknowledged server is still building: agents answer over a real MQTT broker, so in
+ * sim their replies follow the wall clock while virtual time may already be past the end of the timeline.
+ */
+async function settleBoots(
+  world: World,
+  rec: Recorder,
+  tokens: Map<string, string>,
+  advance: (ms: number) => Promise<void>,
+): Promise<void> {
+  const servers = rec.writes.filter((w) => w.kind === 'server');
+  for (let i = 0; i < 120 && servers.length > 0; i++) {
+    let building = 0;
+    for (const w of servers) {
+      if (!world.isUp(w.site)) continue;
+      const r = await world.request(w.site, { path: `/compute/v2.1/servers/${w.id}`, token: tokens.get(w.site) });
+      const status = (r.body as { server?: { status?: string } } | null)?.server?.status;
+      if (status === 'BUILD') building++;
+    }
+    if (building === 0) return;
+    await advance(500);
+    await new Promise<void>((r) => setTimeout(r, 100));
+  }
+}
+
 async function play(
   world: World,
   s: Scenario,
@@ -205,6 +230,7 @@ async function play(
   await world.runUntil(base + s.durationMs);
   // Let waiting operations and convergence watchers finish (bounded).
   for (let i = 0; i < 240 && inflight.size > 0; i++) await advance(500);
+  await settleBoots(world, rec, setup.projectToken, advance);
   opts.progress(`${world.mode}: verifying acknowledged writes at every site`);
   const final = await collectState(world, s, setup, rec, { light: false });
   rec.quotaSamples.sort((a, b) => a.t - b.t);
