@@ -29,7 +29,7 @@ describe('bootstrap', () => {
         ] as const
       ).map((c) => deps.catalog.list(c).length);
     const first = count();
-    expect(first).toEqual([1, 2, 1, 3, 2, 2, 6, 18, 1]);
+    expect(first).toEqual([1, 2, 1, 3, 2, 2, 7, 21, 1]);
     await identity.bootstrap(input);
     expect(count()).toEqual(first);
     expect(deps.catalog.get('domains', 'default')?.name).toBe('Default');
