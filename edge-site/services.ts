@@ -120,6 +120,8 @@ export interface NetworkService {
   portsOfServers(serverIds: readonly string[]): Promise<Map<string, ServerPort[]>>;
   /** Deletes ports created for the server and unbinds pre-existing ones. Idempotent. */
   releaseForServer(serverId: string): Promise<void>;
+  /** Releases one port of a server like releaseForServer (os-interface detach); false when it is not the server's. */
+  releasePort?(serverId: string, portId: string): Promise<boolean>;
 }
 
 // ---------------------------------------------------------------- fleet (agents) and placement

@@ -64,6 +64,11 @@ export async function createNetwork(
       policies.schedule();
       return bound;
     },
+    async releasePort(serverId, portId) {
+      const released = await service.releasePort?.(serverId, portId);
+      policies.schedule();
+      return released === true;
+    },
     async releaseForServer(serverId) {
       await service.releaseForServer(serverId);
       policies.schedule();

@@ -157,6 +157,16 @@ export function networkService(ctx: NetCtx): NetworkService {
       return byServer;
     },
 
+    releasePort(serverId, portId) {
+      return ctx.lock.run(async () => {
+        const row = await ctx.db.select().from(ports).where(eq(ports.id, portId)).get();
+        if (!row || row.deviceId !== serverId || !row.deviceOwner.startsWith('compute:')) return false;
+        if (row.createdByCompute) await deletePortRow(ctx, row.id);
+        else await unbind(row.id, ctx.deps.clock.now());
+        return true;
+      });
+    },
+
     releaseForServer(serverId) {
       return ctx.lock.run(async () => {
         const rows = await ctx.db

@@ -12,6 +12,7 @@ import { extensionRoutes } from './extensions.ts';
 import { flavorRoutes } from './flavors.ts';
 import { hostRoutes } from './hosts.ts';
 import { hypervisorRoutes } from './hypervisors.ts';
+import { interfaceRoutes } from './interfaces.ts';
 import { keypairRoutes } from './keypairs.ts';
 import { serviceRoutes } from './os-services.ts';
 import { limitRoutes, quotaClassRoutes, quotaSetRoutes } from './quotas.ts';
@@ -69,6 +70,7 @@ export function computeApp(ctx: ComputeContext): Hono<AppEnv> {
   v21.route('/servers', serverMetadataRoutes(ctx));
   v21.route('/servers', serverExtraRoutes(ctx));
   v21.route('/servers', volumeAttachmentRoutes(ctx));
+  v21.route('/servers', interfaceRoutes(ctx));
   if (ctx.services.volume?.novaProxyApp) v21.route('/', ctx.services.volume.novaProxyApp);
   v21.route('/os-hypervisors', hypervisorRoutes(ctx));
   v21.route('/os-services', serviceRoutes(ctx));

@@ -77,15 +77,29 @@ export function fakeNetwork(): NetworkService & { ports: Map<string, ServerPort[
       }
       if (request === 'none') return [];
       n += 1;
+      // A second allocation for the same server is an os-interface attach: it adds a port ({port} keeps its id).
+      const had = ports.get(serverId) ?? [];
+      const asked = Array.isArray(request) ? (request[0] as { port?: string } | undefined)?.port : undefined;
+      if (asked && [...ports.values()].some((l) => l.some((p) => p.portId === asked))) {
+        throw new BrumeError('conflict', 'network.port_in_use', `Port ${asked} is still in use.`);
+      }
       const port: ServerPort = {
-        portId: `port-${serverId}`,
+        portId: asked ?? (had.length > 0 ? `port-${serverId}-${n}` : `port-${serverId}`),
         networkId: 'net-private',
         networkName: 'private',
         macAddress: `fa:16:3e:00:00:${n.toString(16).padStart(2, '0')}`,
         fixedIps: [{ ipAddress: `10.0.0.${n}`, subnetId: 'sub', version: 4, prefixLength: 24, gateway: '10.0.0.1' }],
       };
-      ports.set(serverId, [port]);
+      ports.set(serverId, had.length > 0 ? [...had, port] : [port]);
       return [port];
+    },
+    async releasePort(serverId: string, portId: string) {
+      const had = ports.get(serverId) ?? [];
+      ports.set(
+        serverId,
+        had.filter((p) => p.portId !== portId),
+      );
+      return had.some((p) => p.portId === portId);
     },
     async portsOfServer(serverId: string) {
       return ports.get(serverId) ?? [];
