@@ -107,6 +107,9 @@ export async function upSites(o: UpSitesOptions): Promise<void> {
     });
   }
   const p2p = ports.map((p) => p.p2p);
+  // The global API's port is chosen before the sites start: their configs name it (stacks route through it).
+  const wantedGlobal = o.globalPort ?? 8000;
+  const globalPort = wantedGlobal !== 0 && (await isFree(o.host, wantedGlobal)) ? wantedGlobal : await freePort(o.host);
   let broker: EmbeddedBroker | undefined;
   if (o.federation === 'mqtt') broker = await startEmbeddedBroker(o.host, 0);
 
@@ -136,6 +139,7 @@ export async function upSites(o: UpSitesOptions): Promise<void> {
         listen: `/ip4/${o.host}/tcp/${p2p[i]}`,
         bootstrap: p2p.filter((_, j) => j !== i).map((port) => `/ip4/${o.host}/tcp/${port}`),
         mqttUrl: broker?.url,
+        globalUrl: `http://${o.host}:${globalPort}`,
       },
     };
     const file = join(dataDir, 'site-config.json');
@@ -179,7 +183,7 @@ export async function upSites(o: UpSitesOptions): Promise<void> {
     await stopAll();
     o.fail(`global API: ${globalConfig.diagnostics.join('; ')}`, 1);
   }
-  const gp = o.globalPort ?? 8000;
+  const gp = globalPort;
   // Its port taken (another local run, parallel tests): a free one; the OS_* block says which.
   global = await startGlobalServer({ config: globalConfig.config, host: o.host, port: gp }).catch(() =>
     startGlobalServer({ config: globalConfig.config, host: o.host, port: 0 }),

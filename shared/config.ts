@@ -96,6 +96,11 @@ export const siteConfigSchema = z.object({
        * federation/README.md, "Trust"). Unset: a new site's key is trusted on first use.
        */
       joinSecret: z.string().min(16).optional(),
+      /**
+       * The federation's global API (`brume up` sets it): stacks reach other sites' resources through it
+       * (`<globalUrl>/r/<region>/…`) instead of straight at the site's URL.
+       */
+      globalUrl: z.string().url().optional(),
     })
     .default({
       enabled: false,

@@ -67,14 +67,21 @@ export function cloudClient(input: {
   token: string;
   projectId: string;
   dispatch: Dispatch;
+  /** A token valid now (the engine's refresher); each call asks it, `token` follows its last answer. */
+  freshToken?: () => Promise<string>;
 }): CloudClient {
-  const { site, baseUrl, token, projectId, dispatch } = input;
+  const { site, baseUrl, projectId, dispatch, freshToken } = input;
+  let current = input.token;
   return {
     site,
     projectId,
     baseUrl,
-    token,
+    get token() {
+      return current;
+    },
     async call<T>(service: CloudService, method: string, path: string, body?: unknown): Promise<T> {
+      if (freshToken) current = await freshToken();
+      const token = current;
       const url = `${baseUrl.replace(/\/$/, '')}${SERVICE_PATHS[service].replace('{project}', projectId)}${path}`;
       let res: Response;
       try {

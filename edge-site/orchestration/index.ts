@@ -1,16 +1,27 @@
 /**
  * The orchestration module (Heat-compatible stacks from HOT templates). Resources are made through the OpenStack
- * APIs of the site they name (`brume:site` in their metadata), this site in-process, others over HTTP.
+ * APIs of the site they name (`brume:site` in their metadata), this site in-process, others over HTTP (through the
+ * global API when `federation.globalUrl` is set). Long operations refresh their token with delegated ones.
  */
 import { orchestrationApi } from '../api/orchestration/index.ts';
 import type { IdentityService, SiteDeps, SiteModule } from '../services.ts';
 import type { Dispatch } from './cloud.ts';
+import { refreshFor } from './engine/credentials.ts';
 import { type OrchestrationEngine, orchestrationEngine } from './engine/service.ts';
 import { stackStore } from './engine/store.ts';
 import { RESOURCE_TYPES } from './resources/index.ts';
 import type { ResourceType } from './resources/types.ts';
 import { siteRouter } from './sites.ts';
 import { softwareStore } from './software.ts';
+
+/** A delegated token from `identity` (only called when it can issue them). */
+function delegate(
+  identity: IdentityService,
+  input: { userId: string; projectId: string; ttlMs: number },
+): Promise<string> {
+  if (!identity.issueDelegatedToken) throw new Error('no delegated tokens');
+  return identity.issueDelegatedToken(input);
+}
 
 /** Options of the orchestration module. */
 export interface OrchestrationOptions {
@@ -34,6 +45,7 @@ export interface OrchestrationModule extends SiteModule {
 
 /** Builds the orchestration module. */
 export async function createOrchestration(deps: SiteDeps, options: OrchestrationOptions): Promise<OrchestrationModule> {
+  const { identity } = options;
   const store = stackStore(deps);
   const types = new Map([...RESOURCE_TYPES, ...(options.types ?? [])]);
   const sites = siteRouter({
@@ -41,6 +53,7 @@ export async function createOrchestration(deps: SiteDeps, options: Orchestration
     localUrl: options.localUrl,
     local: options.local,
     catalog: deps.catalog,
+    globalUrl: () => deps.config.federation.globalUrl,
     ...(options.remote ? { remote: options.remote } : {}),
   });
   const engine = orchestrationEngine({
@@ -52,6 +65,9 @@ export async function createOrchestration(deps: SiteDeps, options: Orchestration
     store,
     rowsOf: (id) => store.resources(id),
     pollMs: options.pollMs ?? 1000,
+    ...(identity.issueDelegatedToken
+      ? { refresh: refreshFor((i) => delegate(identity, i), deps.config.tokens.ttlSeconds) }
+      : {}),
   });
   return {
     app: orchestrationApi({ engine, store, types, software: softwareStore(deps) }, options.identity.tokens),

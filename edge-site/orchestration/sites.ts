@@ -1,6 +1,7 @@
 /**
- * Where a resource's API calls go: the local site in-process, another federated site over HTTP (its URL from the
- * replicated `sites` catalog). Tokens are valid at every site of a federation.
+ * Where a resource's API calls go: the local site in-process, another federated site over HTTP — through the
+ * global API (`<global>/r/<region>/…`) when one is configured, else straight at its URL from the replicated `sites`
+ * catalog. Tokens are valid at every site of a federation (and the global API forwards them).
  */
 import { BrumeError } from '../../shared/errors.ts';
 import type { CatalogStore } from '../../shared/ports/catalog-store.ts';
@@ -11,6 +12,10 @@ export interface Caller {
   token: string;
   projectId: string;
   userId: string;
+  /** When `token` expires (ms since epoch), if known. */
+  expiresAt?: number;
+  /** A token valid now (refreshed near expiry); calls use it instead of `token` when given. */
+  freshToken?: () => Promise<string>;
 }
 
 /** Hands out a client per site. */
@@ -29,6 +34,24 @@ export interface SiteRouterOptions {
   catalog: CatalogStore;
   /** Requests to other sites (default: global fetch). */
   remote?: Dispatch;
+  /** The global API's base URL, read at each call (config `federation.globalUrl`); unset: straight to sites. */
+  globalUrl?: () => string | undefined;
+}
+
+/**
+ * The base URL at which `site` is reached: `<global>/r/<region>` when a global API is configured and the site is
+ * the only one of its region (the global API addresses regions), else the site's own URL.
+ */
+export function remoteBase(
+  rec: { id: string; url?: string; region?: unknown },
+  all: ReadonlyArray<{ id: string; region?: unknown }>,
+  globalUrl: string | undefined,
+): string | undefined {
+  if (!globalUrl) return rec.url;
+  const region = typeof rec.region === 'string' && rec.region !== '' ? rec.region : rec.id;
+  const shared = all.some((s) => s.id !== rec.id && (typeof s.region === 'string' ? s.region : s.id) === region);
+  if (shared) return rec.url;
+  return `${globalUrl.replace(/\/$/, '')}/r/${encodeURIComponent(region)}`;
 }
 
 /** The router of a site. */
@@ -44,10 +67,13 @@ export function siteRouter(opts: SiteRouterOptions): SiteRouter {
           token: caller.token,
           projectId: caller.projectId,
           dispatch: opts.local,
+          ...(caller.freshToken ? { freshToken: caller.freshToken } : {}),
         });
       }
-      const rec = opts.catalog.get('sites', site) ?? opts.catalog.list('sites').find((s) => s.name === site);
-      if (!rec?.url) {
+      const all = opts.catalog.list('sites');
+      const rec = opts.catalog.get('sites', site) ?? all.find((s) => s.name === site);
+      const baseUrl = rec ? remoteBase(rec, all, opts.globalUrl?.()) : undefined;
+      if (!rec || !baseUrl) {
         throw new BrumeError(
           'bad_request',
           'orchestration.site_unknown',
@@ -59,10 +85,11 @@ export function siteRouter(opts: SiteRouterOptions): SiteRouter {
       }
       return cloudClient({
         site: rec.id,
-        baseUrl: rec.url,
+        baseUrl,
         token: caller.token,
         projectId: caller.projectId,
         dispatch: remote,
+        ...(caller.freshToken ? { freshToken: caller.freshToken } : {}),
       });
     },
   };

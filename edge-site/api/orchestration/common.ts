@@ -31,7 +31,7 @@ export function callerOf(c: Context<AppEnv>): Caller {
       type: 'Forbidden',
     });
   }
-  return { token: auth.token, projectId: project ?? auth.project.id, userId: auth.userId };
+  return { token: auth.token, projectId: project ?? auth.project.id, userId: auth.userId, expiresAt: auth.expiresAt };
 }
 
 /** `…/v1/{project}` of the request, for links. */

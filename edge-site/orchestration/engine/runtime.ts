@@ -10,6 +10,7 @@ import { stackTypes } from '../resources/nested.ts';
 import type { ResourceContext, ResourceType } from '../resources/types.ts';
 import type { Caller, SiteRouter } from '../sites.ts';
 import { type ResolveContext, resolve } from '../template/functions.ts';
+import { refreshingCaller, type TokenRefresh } from './credentials.ts';
 import type { PreparedStack } from './prepare.ts';
 import type { ResourceRow, StackRow } from './store.ts';
 
@@ -23,6 +24,8 @@ export interface EngineEnv {
   pollMs: number;
   /** The current rows of a stack (wait conditions read their handle's signals). */
   rowsOf?: (stackId: string) => Promise<ResourceRow[]>;
+  /** Replaces the caller's token near its expiry with a delegated one (absent: the caller's token throughout). */
+  refresh?: TokenRefresh;
 }
 
 /** The pseudo parameters of a stack. */
@@ -51,7 +54,7 @@ export class StackRuntime {
     this.env = env;
     this.stack = stack;
     this.prepared = prepared;
-    this.caller = caller;
+    this.caller = refreshingCaller(caller, env.clock, env.refresh);
     for (const r of rows) this.rows.set(r.name, r);
     this.deadline = env.clock.now() + (stack.timeoutMins ?? 60) * 60_000;
     let own: Map<string, ResourceType>;
