@@ -1,8 +1,10 @@
 /** Stack operations that outlive the caller's token: the engine swaps it for delegated tokens near expiry. */
 import { describe, expect, it } from 'vitest';
+import { manualClock } from '../../testing/deps.ts';
 import type { ResourceType } from '../resources/types.ts';
 import { fakeCloud } from '../testing/fake-cloud.ts';
 import { orchestrationHarness } from '../testing/harness.ts';
+import { refreshFor, refreshingCaller } from './credentials.ts';
 
 const HOUR = 3_600_000;
 
@@ -81,5 +83,27 @@ describe('token refresh during long operations', () => {
     const s = (await h.call('GET', `/stacks/short/${created.body.stack.id}`)).body.stack;
     expect(s.stack_status).toBe('CREATE_COMPLETE');
     expect(h.delegated).toEqual([]);
+  });
+});
+
+describe('refreshingCaller', () => {
+  it('keeps the token until the margin, then issues one delegated token for concurrent calls', async () => {
+    const clock = manualClock(0);
+    const issued: Array<{ userId: string; projectId: string; ttlMs: number }> = [];
+    const refresh = refreshFor(async (i) => {
+      issued.push(i);
+      await clock.sleep(0);
+      return `d${issued.length}`;
+    }, 3600);
+    const c = refreshingCaller({ token: 't', projectId: 'p', userId: 'u', expiresAt: HOUR }, clock, refresh);
+    expect(await c.freshToken?.()).toBe('t');
+    clock.advance(HOUR - refresh.marginMs);
+    const both = Promise.all([c.freshToken?.(), c.freshToken?.()]);
+    clock.advance(0);
+    expect(await both).toEqual(['d1', 'd1']);
+    expect(issued).toEqual([{ userId: 'u', projectId: 'p', ttlMs: HOUR }]);
+    clock.advance(HOUR - refresh.marginMs - 1);
+    expect(await c.freshToken?.()).toBe('d1');
+    expect(refreshingCaller({ token: 't', projectId: 'p', userId: 'u' }, clock, undefined).freshToken).toBeUndefined();
   });
 });
