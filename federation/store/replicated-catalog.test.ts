@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../edge-site/db/client.ts';
 import { manualClock } from '../../edge-site/testing/deps.ts';
 import type { CatalogStore } from '../../shared/ports/catalog-store.ts';
@@ -33,6 +36,18 @@ runCatalogStoreContract(
 runCatalogStoreContract(
   'replicated (SQLite persistence)',
   harness(async () => sqlitePersistence(await openDatabase(':memory:'))),
+);
+const fileDirs: string[] = [];
+afterAll(() => {
+  for (const d of fileDirs) rmSync(d, { recursive: true, force: true });
+});
+runCatalogStoreContract(
+  'replicated (SQLite persistence on a file)',
+  harness(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'brume-catalog-contract-'));
+    fileDirs.push(dir);
+    return sqlitePersistence(await openDatabase(join(dir, 'site.db')));
+  }),
 );
 
 describe('replicated catalog, one site', () => {
