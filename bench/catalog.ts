@@ -51,12 +51,13 @@ async function reopen(dir: string): Promise<void> {
   const before = rss();
   const t0 = performance.now();
   const c0 = cpu();
-  const { sdb, store } = await open(dir);
+  const { sdb, store, persistence } = await open(dir);
   const ms = performance.now() - t0;
   const cpuS = cpu() - c0;
   const count = store.list('resource_index').length;
   process.stdout.write(JSON.stringify({ ms, cpuS, count, rss: rss(), baseline: before }));
   await store.close();
+  await persistence.close();
   sdb.close();
 }
 
@@ -124,6 +125,7 @@ export async function benchCatalog(records = 100_000): Promise<void> {
     const snapshots = new Map(docs.map((d) => [d, store.replica.snapshot(d) ?? new Uint8Array()]));
     const stored = await persistence.size();
     await store.close();
+    await persistence.close();
     sdb.close();
     const onDisk = readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
     console.log(

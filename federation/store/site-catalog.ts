@@ -20,7 +20,14 @@ export function siteCatalog(options: {
 }): (db: { client: Client }) => Promise<ReplicatedCatalog> {
   return async (db) => {
     const log = options.log.child({ component: 'catalog' });
-    const store = await createReplicatedCatalog({ ...options, log, persistence: await sqlitePersistence(db) });
+    const persistence = await sqlitePersistence(db);
+    const store = await createReplicatedCatalog({ ...options, log, persistence });
+    // The persistence holds a connection of its own to the database file: closed with the store.
+    const closeStore = store.close.bind(store);
+    store.close = async () => {
+      await closeStore();
+      await persistence.close();
+    };
     await importLoneCatalog(db.client, store, log);
     return store;
   };
