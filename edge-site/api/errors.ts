@@ -98,7 +98,8 @@ export function errorBody(
 export function errorResponse(err: unknown, c: Context<AppEnv>): Response {
   const service = c.get('service') ?? 'brume';
   if (isBrumeError(err)) {
-    const status = STATUS[err.kind];
+    // Nova answers an exceeded quota with 403, Cinder with 413 overLimit (Tempest's OverLimit); Neutron's is a 409.
+    const status = err.kind === 'over_quota' && service === 'volume' ? 413 : STATUS[err.kind];
     if (status >= 500) c.get('log')?.error({ err, code: err.code }, 'request failed');
     const res = c.json(errorBody(service, status, err.message, err.type), status);
     if (status === 401) res.headers.set('WWW-Authenticate', `Keystone uri="${new URL('/v3', c.req.url).href}"`);

@@ -149,7 +149,7 @@ describe('federation-wide quotas through the OpenStack APIs (3 whole sites)', ()
     expect(refused.body.NeutronError.message).toContain('held by unreachable sites: a, b');
     const vol = (s: FederatedSite) =>
       call(s, token, 'POST', `/volume/v3/${project}/volumes`, { volume: { size: 1, name: 'v' } });
-    expect((await vol(c)).status).toBe(403);
+    expect((await vol(c)).status).toBe(413);
     const v = await vol(a);
     expect(v.status).toBe(202);
     await a.index.flush();
