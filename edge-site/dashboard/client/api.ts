@@ -3,7 +3,15 @@
  * token in X-Auth-Token. A 401 signs the user out (back to the login page, saying why).
  */
 import { errorMessage } from './errors.ts';
-import { type CatalogEntry, clearSession, loadSession, type Session, saveSession } from './session.ts';
+import {
+  clearSession,
+  type Handover,
+  loadSession,
+  type Session,
+  saveSession,
+  type TokenBody,
+  toSession,
+} from './session.ts';
 
 /** An API error carrying the service's own message. */
 export class ApiError extends Error {
@@ -71,16 +79,6 @@ export async function api<T = unknown>(
   return (text === '' ? undefined : JSON.parse(text)) as T;
 }
 
-interface TokenBody {
-  token: {
-    expires_at: string;
-    user: { id: string; name: string };
-    project?: { id: string; name: string };
-    roles?: Array<{ name: string }>;
-    catalog?: CatalogEntry[];
-  };
-}
-
 async function issue(auth: unknown): Promise<{ token: string; body: TokenBody }> {
   const res = await fetch('/v3/auth/tokens', {
     method: 'POST',
@@ -93,15 +91,7 @@ async function issue(auth: unknown): Promise<{ token: string; body: TokenBody }>
 }
 
 function store(token: string, body: TokenBody): Session {
-  const t = body.token;
-  const s: Session = {
-    token,
-    expiresAt: t.expires_at,
-    user: { id: t.user.id, name: t.user.name },
-    project: { id: t.project?.id ?? '', name: t.project?.name ?? '' },
-    roles: (t.roles ?? []).map((r) => r.name),
-    catalog: t.catalog ?? [],
-  };
+  const s = toSession(token, body);
   saveSession(s);
   return s;
 }
@@ -134,21 +124,31 @@ export async function login(username: string, password: string, domain: string):
   return rescope(r.token, first.id);
 }
 
-/** Adopts a token handed over by another site's dashboard (region switch): validates it here first. */
-export async function adopt(token: string, projectId: string): Promise<Session> {
-  return rescope(token, projectId);
+/**
+ * Validates a token handed over by another site's dashboard (region switch) by rescoping it here; the result is NOT
+ * stored: the user confirms it first (`saveSession` on "Continue", `revoke` on "Sign in as someone else").
+ */
+export async function adopt(token: string, projectId: string, page: string): Promise<Handover> {
+  const r = await issue({
+    identity: { methods: ['token'], token: { id: token } },
+    scope: { project: { id: projectId } },
+  });
+  return { session: toSession(r.token, r.body), domain: r.body.token.user.domain?.name ?? '', page };
+}
+
+/** Revokes a token (best effort). */
+export async function revoke(token: string): Promise<void> {
+  await fetch('/v3/auth/tokens', {
+    method: 'DELETE',
+    headers: { 'X-Auth-Token': token, 'X-Subject-Token': token },
+  }).catch(() => undefined);
 }
 
 /** Revokes the token (best effort) and forgets it. */
 export async function logout(): Promise<void> {
   const token = loadSession()?.token;
   clearSession();
-  if (token) {
-    await fetch('/v3/auth/tokens', {
-      method: 'DELETE',
-      headers: { 'X-Auth-Token': token, 'X-Subject-Token': token },
-    }).catch(() => undefined);
-  }
+  if (token) await revoke(token);
 }
 
 /** Uploads `file` as the bytes of image `id` (Glance PUT /file), reporting progress in [0, 1]. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { errorMessage } from './errors.ts';
 import { type FederationSite, federationGraph } from './federation-model.ts';
 import { addresses, bytes, duration, megabytes, usage } from './format.ts';
-import { handoffFragment, parseHandoff, regions } from './session.ts';
+import { handoffFragment, handoverQuestion, parseHandoff, regions, toSession } from './session.ts';
 import { isCidr4, validateKeypair, validateLaunch, validateNetwork, validateRule, validateVolume } from './validate.ts';
 
 describe('errorMessage: every OpenStack error shape', () => {
@@ -119,6 +119,37 @@ describe('regions and the federation graph', () => {
     });
     expect(parseHandoff('#/overview')).toBeNull();
     expect(parseHandoff('#handoff=%E0%A4%A&project=p')).toBeNull();
+  });
+
+  it('asks before adopting a handed-over token: who, which domain, project and region', () => {
+    const session = toSession('tok', {
+      token: {
+        expires_at: '2026-01-01T01:00:00.000Z',
+        user: { id: 'u1', name: 'alice', domain: { id: 'default', name: 'Default' } },
+        project: { id: 'p1', name: 'demo' },
+        roles: [{ name: 'member' }],
+        catalog: [
+          {
+            type: 'identity',
+            endpoints: [
+              { interface: 'public', region: 'site1', url: 'http://127.0.0.1:5000/v3' },
+              { interface: 'public', region: 'site2', url: 'http://127.0.0.1:5001/v3' },
+            ],
+          },
+        ],
+      },
+    });
+    expect(session).toMatchObject({ token: 'tok', user: { id: 'u1', name: 'alice' }, roles: ['member'] });
+    const h = { session, domain: 'Default', page: 'overview' };
+    expect(handoverQuestion(h, 'http://127.0.0.1:5001')).toBe('Continue as alice (Default) in project demo on site2?');
+    // An origin the catalog does not name: the host stands in for the region.
+    expect(handoverQuestion(h, 'http://127.0.0.1:5009')).toBe(
+      'Continue as alice (Default) in project demo on 127.0.0.1:5009?',
+    );
+    const unnamed = { ...h, session: { ...session, project: { id: 'p1', name: '' } } };
+    expect(handoverQuestion(unnamed, 'http://127.0.0.1:5000')).toBe(
+      'Continue as alice (Default) in project p1 on site1?',
+    );
   });
 
   it('says how long a site has been unreachable, by the site clock', () => {

@@ -1,9 +1,10 @@
 /** The dashboard's entry: sign-in gate, layout (navigation, project and region switchers), hash routing. */
 import { render, type VNode } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { adopt, logout, setSignedOutHandler } from './api.ts';
+import { adopt, logout, revoke, setSignedOutHandler } from './api.ts';
 import { AdminPage } from './pages/admin.ts';
 import { FederationPage } from './pages/federation.ts';
+import { HandoverPage } from './pages/handover.ts';
 import { ImagesPage } from './pages/images.ts';
 import { InstancesPage } from './pages/instances.ts';
 import { KeypairsPage } from './pages/keypairs.ts';
@@ -13,7 +14,7 @@ import { OverviewPage } from './pages/overview.ts';
 import { SecurityGroupsPage } from './pages/security-groups.ts';
 import { Switchers } from './pages/switchers.ts';
 import { VolumesPage } from './pages/volumes.ts';
-import { loadSession, parseHandoff, type Session } from './session.ts';
+import { clearSession, type Handover, loadSession, parseHandoff, type Session, saveSession } from './session.ts';
 import { ErrorBox, html, messageOf } from './ui.ts';
 
 const PAGES: Array<{ path: string; title: string; page: (p: { session: Session }) => VNode; admin?: boolean }> = [
@@ -34,7 +35,7 @@ function route(): string {
 }
 
 /** A token handed over in the URL fragment by another site's dashboard (region switch); removed from the URL at once. */
-function takeHandoff(): { token: string; project: string } | null {
+function takeHandoff(): { token: string; project: string; page: string } | null {
   const h = parseHandoff(location.hash);
   if (!h) return null;
   history.replaceState(null, '', `${location.pathname}#/${h.page}`);
@@ -51,13 +52,19 @@ function App(): VNode {
   const [session, setSession] = useState<Session | null>(loadSession());
   const [path, setPath] = useState(route());
   const [handoffError, setHandoffError] = useState<string | null>(null);
+  // A hand-over found in the fragment: 'checking' while validated, then the validated session awaiting consent.
+  const [handover, setHandover] = useState<Handover | 'checking' | null>(null);
   useEffect(() => {
     setSignedOutHandler(() => setSession(null));
     const onHash = () => setPath(route());
     addEventListener('hashchange', onHash);
     const handoff = takeHandoff();
     if (handoff) {
-      adopt(handoff.token, handoff.project).then(setSession, (e: unknown) => setHandoffError(messageOf(e)));
+      setHandover('checking');
+      adopt(handoff.token, handoff.project, handoff.page).then(setHandover, (e: unknown) => {
+        setHandover(null);
+        setHandoffError(messageOf(e));
+      });
     }
     return () => removeEventListener('hashchange', onHash);
   }, []);
@@ -66,6 +73,22 @@ function App(): VNode {
     document.title = `${title} · Brume`;
   }, [path]);
 
+  if (handover) {
+    const h = handover === 'checking' ? null : handover;
+    const accept = () => {
+      if (!h) return;
+      saveSession(h.session);
+      setHandover(null);
+      setSession(h.session);
+    };
+    const decline = () => {
+      if (h) void revoke(h.session.token);
+      clearSession();
+      setHandover(null);
+      setSession(null);
+    };
+    return html`<${HandoverPage} handover=${h} onContinue=${accept} onDecline=${decline} />` as VNode;
+  }
   if (!session) {
     return html`<${LoginPage} onSignedIn=${setSession} />${handoffError ? html`<${ErrorBox} error=${handoffError} />` : null}` as VNode;
   }

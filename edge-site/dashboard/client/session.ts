@@ -70,6 +70,44 @@ export function currentRegion(catalog: CatalogEntry[], origin: string): string |
   return regions(catalog).find((r) => r.dashboard.startsWith(`${origin}/`))?.region;
 }
 
+/** Keystone's token document, as far as the dashboard reads it. */
+export interface TokenBody {
+  token: {
+    expires_at: string;
+    user: { id: string; name: string; domain?: { id: string; name: string } };
+    project?: { id: string; name: string };
+    roles?: Array<{ name: string }>;
+    catalog?: CatalogEntry[];
+  };
+}
+
+/** The session a token document describes. */
+export function toSession(token: string, body: TokenBody): Session {
+  const t = body.token;
+  return {
+    token,
+    expiresAt: t.expires_at,
+    user: { id: t.user.id, name: t.user.name },
+    project: { id: t.project?.id ?? '', name: t.project?.name ?? '' },
+    roles: (t.roles ?? []).map((r) => r.name),
+    catalog: t.catalog ?? [],
+  };
+}
+
+/** A validated hand-over waiting for the user's consent (never stored before "Continue"). */
+export interface Handover {
+  session: Session;
+  domain: string;
+  page: string;
+}
+
+/** The question the hand-over confirmation asks: a crafted link must not sign anyone in silently. */
+export function handoverQuestion(h: Handover, origin: string): string {
+  const region = currentRegion(h.session.catalog, origin) ?? new URL(origin).host;
+  const project = h.session.project.name || h.session.project.id;
+  return `Continue as ${h.session.user.name} (${h.domain}) in project ${project} on ${region}?`;
+}
+
 /** The region-switch hand-over fragment `#handoff=<token>&project=<id>[&page=<page>]`, or null. */
 export function parseHandoff(hash: string): { token: string; project: string; page: string } | null {
   const m = /^#handoff=([^&]+)&project=([0-9a-zA-Z-]+)(?:&page=([\w-]+))?$/.exec(hash);

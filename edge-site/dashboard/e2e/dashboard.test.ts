@@ -222,10 +222,42 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
     await page.getByText('Limit summary of project admin').waitFor();
     await page.getByLabel('Region').selectOption('site2');
     await page.waitForURL(`${site2}/dashboard/#/overview`);
+    // A token in the fragment signs no one in silently (login CSRF): the user confirms who they will be.
+    await page.getByText('Continue as admin (Default) in project admin on site2?').waitFor();
+    expect(await page.evaluate("sessionStorage.getItem('brume.session')")).toBeNull();
+    await shoot(page, 'handover');
+    await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByText('Limit summary of project admin').waitFor();
     expect(await page.getByLabel('Region').inputValue()).toBe('site2');
     await page.goto(`${site1}/dashboard/#/overview`);
     await page.getByText('Limit summary of project admin').waitFor();
+  });
+
+  it('asks before adopting a hand-over link opened fresh, and can decline it', async () => {
+    const token = String(await page.evaluate("JSON.parse(sessionStorage.getItem('brume.session')).token"));
+    const project = String(await page.evaluate("JSON.parse(sessionStorage.getItem('brume.session')).project.id"));
+    const fragment = `#handoff=${encodeURIComponent(token)}&project=${project}&page=overview`;
+    const fresh = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await fresh.goto(`${site2}/dashboard/${fragment}`);
+      const question = fresh.getByText('Continue as admin (Default) in project admin on site2?');
+      await question.waitFor();
+      expect(fresh.url()).toBe(`${site2}/dashboard/#/overview`);
+      expect(await fresh.getByRole('link', { name: 'Overview' }).count()).toBe(0);
+      expect(await fresh.evaluate("sessionStorage.getItem('brume.session')")).toBeNull();
+      // Keyboard: "Continue" has the focus, Tab reaches "Sign in as someone else".
+      await fresh.keyboard.press('Tab');
+      await fresh.keyboard.press('Enter');
+      await fresh.getByRole('heading', { name: 'Sign in to Brume' }).waitFor();
+      expect(await fresh.evaluate("sessionStorage.getItem('brume.session')")).toBeNull();
+      await fresh.goto('about:blank');
+      await fresh.goto(`${site2}/dashboard/${fragment}`);
+      await question.waitFor();
+      await fresh.keyboard.press('Enter');
+      await fresh.getByText('Limit summary of project admin').waitFor();
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('stays readable on a narrow screen', async () => {
