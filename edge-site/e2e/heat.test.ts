@@ -6,18 +6,12 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Running, run, startBrume } from '../testing/processes.ts';
+import { parseExports, type Running, run, startBrume } from '../testing/processes.ts';
 
 const OPENSTACK = '/usr/bin/openstack';
 const haveHeatCli = existsSync(OPENSTACK) && existsSync('/usr/lib/python3/dist-packages/heatclient');
 if (!haveHeatCli) process.stderr.write('openstack CLI or python3-heatclient not installed: skipping the Heat e2e\n');
 const templates = join(import.meta.dirname, 'heat-templates');
-
-function parseExports(out: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const m of out.matchAll(/^export (OS_[A-Z_]+)=(.*)$/gm)) if (m[1] && m[2] !== undefined) env[m[1]] = m[2];
-  return env;
-}
 
 describe.skipIf(!haveHeatCli)('openstack stack … against a fake-driver site', () => {
   let dir: string;

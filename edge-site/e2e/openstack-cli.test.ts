@@ -8,19 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasMosquitto, type MosquittoProcess, startMosquitto } from '../../shared/testing/mosquitto.ts';
-import { type Running, run, startBrume } from '../testing/processes.ts';
+import { parseExports, type Running, run, startBrume } from '../testing/processes.ts';
 
 const OPENSTACK = '/usr/bin/openstack';
 const haveCli = existsSync(OPENSTACK);
 if (!haveCli) {
   // CI installs python3-openstackclient; elsewhere say clearly why this suite does not run.
   process.stderr.write('openstack CLI not installed (apt-get install python3-openstackclient): skipping e2e\n');
-}
-
-function parseExports(out: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const m of out.matchAll(/^export (OS_[A-Z_]+)=(.*)$/gm)) if (m[1] && m[2] !== undefined) env[m[1]] = m[2];
-  return env;
 }
 
 function workflow(label: string, useMosquitto: boolean) {

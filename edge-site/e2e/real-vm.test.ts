@@ -8,31 +8,23 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDataPlanes } from '../../site-agent/network/for-agent.ts';
-import { type Running, run, startBrume, startProcess } from '../testing/processes.ts';
+import {
+  parseExports,
+  type Running,
+  realVmMissing,
+  run,
+  startBrume,
+  startProcess,
+  until,
+} from '../testing/processes.ts';
 
 const OPENSTACK = '/usr/bin/openstack';
 
-function qemuMissing(): string | undefined {
-  if (!existsSync(OPENSTACK)) return 'openstack CLI not installed (apt-get install python3-openstackclient)';
-  try {
-    execFileSync('qemu-system-x86_64', ['--version'], { stdio: 'ignore' });
-  } catch {
-    return 'qemu-system-x86_64 not installed (apt-get install qemu-system-x86 qemu-utils)';
-  }
-  return undefined;
-}
-
-const skipReason = qemuMissing();
+const skipReason = realVmMissing();
 // CI installs both; elsewhere say clearly why this suite does not run.
 if (skipReason) process.stderr.write(`${skipReason}: skipping the real-VM e2e\n`);
 
 const HOST = 'site1-host1';
-
-function parseExports(out: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const m of out.matchAll(/^export (OS_[A-Z_]+)=(.*)$/gm)) if (m[1] && m[2] !== undefined) env[m[1]] = m[2];
-  return env;
-}
 
 /** Pid of the agent process `brume up` started for `agentDir` (its command line names the folder). */
 function agentPid(agentDir: string): number | undefined {
@@ -69,13 +61,7 @@ describe.skipIf(skipReason !== undefined)('real VMs through the API (openstack C
   const osJson = async <T = Record<string, unknown>>(...args: string[]): Promise<T> =>
     JSON.parse(await os(...args, '-f', 'json')) as T;
   const status = async (server: string) => (await os('server', 'show', server, '-f', 'value', '-c', 'status')).trim();
-  const waitFor = async (what: string, check: () => Promise<boolean>, seconds = 90) => {
-    for (let i = 0; i < seconds * 2; i++) {
-      if (await check()) return;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  };
+  const waitFor = until;
   const waitStatus = (server: string, wanted: string) =>
     waitFor(`${server} ${wanted}`, async () => {
       const s = await status(server);

@@ -13,30 +13,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDataPlanes } from '../../site-agent/network/for-agent.ts';
 import { tapName } from '../../site-agent/network/names.ts';
 import { dataPlaneUnavailable } from '../../site-agent/network/sh.ts';
-import { type Running, run, startBrume } from '../testing/processes.ts';
+import { parseExports, type Running, realVmMissing, run, startBrume, until } from '../testing/processes.ts';
 
 const OPENSTACK = '/usr/bin/openstack';
 
-async function missing(): Promise<string | undefined> {
-  if (!existsSync(OPENSTACK)) return 'openstack CLI not installed (apt-get install python3-openstackclient)';
-  try {
-    execFileSync('qemu-system-x86_64', ['--version'], { stdio: 'ignore' });
-  } catch {
-    return 'qemu-system-x86_64 not installed (apt-get install qemu-system-x86 qemu-utils)';
-  }
-  return (await dataPlaneUnavailable()) ?? undefined;
-}
-
-const skipReason = await missing();
+const skipReason = realVmMissing() ?? (await dataPlaneUnavailable()) ?? undefined;
 if (skipReason) process.stderr.write(`${skipReason}: skipping the VM network e2e\n`);
 
 const HOST = 'site1-host1';
-
-function parseExports(out: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const m of out.matchAll(/^export (OS_[A-Z_]+)=(.*)$/gm)) if (m[1] && m[2] !== undefined) env[m[1]] = m[2];
-  return env;
-}
 
 describe.skipIf(skipReason !== undefined)('VM network data plane (openstack CLI, brume up --driver qemu)', () => {
   let dir: string;
@@ -46,13 +30,7 @@ describe.skipIf(skipReason !== undefined)('VM network data plane (openstack CLI,
   const os = async (...args: string[]) => run('/usr/bin/python3', [OPENSTACK, ...args], env);
   const osJson = async <T = Record<string, unknown>>(...args: string[]): Promise<T> =>
     JSON.parse(await os(...args, '-f', 'json')) as T;
-  const waitFor = async (what: string, check: () => Promise<boolean>, seconds = 120) => {
-    for (let i = 0; i < seconds * 2; i++) {
-      if (await check()) return;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  };
+  const waitFor = until;
   const consoleLog = (server: string) => os('console', 'log', 'show', server);
   const ids = new Map<string, string>();
   /**

@@ -4,34 +4,17 @@
  * reports that too) and is available again; deleting a server with a volume attached leaves the volume available.
  * One VM. The volume's file lives in the site's data folder and the agent (same machine) opens it there.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Running, run, startBrume } from '../testing/processes.ts';
+import { parseExports, type Running, realVmMissing, run, startBrume, until } from '../testing/processes.ts';
 
 const OPENSTACK = '/usr/bin/openstack';
 
-function missing(): string | undefined {
-  if (!existsSync(OPENSTACK)) return 'openstack CLI not installed (apt-get install python3-openstackclient)';
-  try {
-    execFileSync('qemu-system-x86_64', ['--version'], { stdio: 'ignore' });
-  } catch {
-    return 'qemu-system-x86_64 not installed (apt-get install qemu-system-x86 qemu-utils)';
-  }
-  return undefined;
-}
-
-const skipReason = missing();
+const skipReason = realVmMissing();
 if (skipReason) process.stderr.write(`${skipReason}: skipping the real-VM volume e2e\n`);
 
 const HOST = 'site1-host1';
-
-function parseExports(out: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const m of out.matchAll(/^export (OS_[A-Z_]+)=(.*)$/gm)) if (m[1] && m[2] !== undefined) env[m[1]] = m[2];
-  return env;
-}
 
 describe.skipIf(skipReason !== undefined)('volumes on real VMs (openstack CLI, brume up --driver qemu)', () => {
   let dir: string;
@@ -41,13 +24,7 @@ describe.skipIf(skipReason !== undefined)('volumes on real VMs (openstack CLI, b
   const os = async (...args: string[]) => run('/usr/bin/python3', [OPENSTACK, ...args], env);
   const field = async (kind: string, name: string, f: string) =>
     (await os(kind, 'show', name, '-f', 'value', '-c', f)).trim();
-  const waitFor = async (what: string, check: () => Promise<boolean>, seconds = 120) => {
-    for (let i = 0; i < seconds * 2; i++) {
-      if (await check()) return;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  };
+  const waitFor = until;
   const volumeStatus = (name: string, wanted: string) =>
     waitFor(`volume ${name} ${wanted}`, async () => {
       const s = await field('volume', name, 'status');

@@ -1,5 +1,6 @@
 /** Child processes for multi-process tests and benchmarks (free ports and mosquitto: shared/testing/mosquitto.ts). */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export { freePort } from '../../shared/testing/mosquitto.ts';
@@ -95,4 +96,31 @@ export function run(
       },
     );
   });
+}
+
+/** The `export OS_…=…` lines `brume up` prints, as an environment for the `openstack` CLI. */
+export function parseExports(out: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const m of out.matchAll(/^export (OS_[A-Z_]+)=(.*)$/gm)) if (m[1] && m[2] !== undefined) env[m[1]] = m[2];
+  return env;
+}
+
+/** Polls `check` every 500 ms until it is true; rejects naming `what` after `seconds`. */
+export async function until(what: string, check: () => Promise<boolean>, seconds = 120): Promise<void> {
+  for (let i = 0; i < seconds * 2; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Why real-VM end-to-end tests cannot run here (no `openstack` CLI or no QEMU), or undefined when they can. */
+export function realVmMissing(): string | undefined {
+  if (!existsSync('/usr/bin/openstack')) return 'openstack CLI not installed (apt-get install python3-openstackclient)';
+  try {
+    execFileSync('qemu-system-x86_64', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return 'qemu-system-x86_64 not installed (apt-get install qemu-system-x86 qemu-utils)';
+  }
+  return undefined;
 }
