@@ -6,15 +6,14 @@
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { freePort, type Running, startBrume, startProcess } from '../edge-site/testing/processes.ts';
+import { join } from 'node:path';
+import { freePort, type Running, startBrume, startWranglerDev } from '../edge-site/testing/processes.ts';
 import { createGlobalApp } from '../federation/global/app.ts';
 import { parseGlobalConfig } from '../federation/global/config.ts';
 import { createFakeFederation } from '../federation/global/fake-sites.ts';
 import { silentLogger } from '../shared/ports/logger.ts';
 import { closedLoop, fmt } from './lib.ts';
 
-const WRANGLER = resolve(import.meta.dirname, '..', 'node_modules', 'wrangler', 'bin', 'wrangler.js');
 const PASSWORD = 'bench-global';
 const MS = Number(process.env.BENCH_GLOBAL_MS ?? 3000);
 
@@ -131,23 +130,7 @@ export async function benchGlobal(): Promise<void> {
       ].concat(['--global-port', String(globalPort), '--driver', 'fake', '--agents', '1']),
       { BRUME_ADMIN_PASSWORD: PASSWORD, BRUME_LOG_LEVEL: 'error' },
     );
-    worker = startProcess(
-      process.execPath,
-      [
-        WRANGLER,
-        'dev',
-        '--ip',
-        '127.0.0.1',
-        '--port',
-        String(wranglerPort),
-        '--inspector-port',
-        String(await freePort()),
-      ].concat(
-        ['--var', `BRUME_GLOBAL_SITES:http://127.0.0.1:${sitePort}`, '--log-level', 'warn'],
-        ['--show-interactive-dev-session=false'],
-      ),
-      { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: 'true' },
-    );
+    worker = await startWranglerDev(wranglerPort, `http://127.0.0.1:${sitePort}`);
     await up.waitFor(/Press Ctrl-C to stop/, 120_000);
     const globalUrl = /export OS_AUTH_URL=(\S+)\/v3/.exec(up.output())?.[1] ?? '';
     const site1 = `http://127.0.0.1:${sitePort}`;

@@ -3,7 +3,9 @@ import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_pro
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-export { freePort } from '../../shared/testing/mosquitto.ts';
+import { freePort } from '../../shared/testing/mosquitto.ts';
+
+export { freePort };
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
 
@@ -74,6 +76,21 @@ export function startProcess(command: string, args: string[], env: NodeJS.Proces
 }
 
 /** The `brume` CLI run with this repo's Node. */
+/**
+ * `wrangler dev` serving the global API Worker on 127.0.0.1:`port` in front of `sitesUrl`, offline: no metrics and
+ * no `cf.json` lookups, so nothing leaves loopback.
+ */
+export async function startWranglerDev(port: number, sitesUrl: string): Promise<Running> {
+  const wrangler = join(repoRoot, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
+  return startProcess(
+    process.execPath,
+    [wrangler, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort())].concat(
+      ['--var', `BRUME_GLOBAL_SITES:${sitesUrl}`, '--log-level', 'warn', '--show-interactive-dev-session=false'],
+    ),
+    { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: 'true' },
+  );
+}
+
 export function startBrume(args: string[], env: NodeJS.ProcessEnv = {}): Running {
   return startProcess(process.execPath, [join(repoRoot, 'edge-site', 'cli.ts'), ...args], env);
 }

@@ -4,14 +4,13 @@
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type Running, run, startBrume, startProcess } from '../../edge-site/testing/processes.ts';
+import { freePort, type Running, run, startBrume, startWranglerDev } from '../../edge-site/testing/processes.ts';
 
 const OPENSTACK = '/usr/bin/openstack';
 const haveCli = existsSync(OPENSTACK);
 if (!haveCli) process.stderr.write('openstack CLI not installed: skipping the global API end-to-end test\n');
-const WRANGLER = resolve(import.meta.dirname, '..', '..', 'node_modules', 'wrangler', 'bin', 'wrangler.js');
 
 /** The pid of the `brume site` child whose config is `configFile` (started by this test through `brume up`). */
 function sitePid(configFile: string): number {
@@ -68,23 +67,7 @@ describe.skipIf(!haveCli)('global API under wrangler dev, three brume sites, ope
       { BRUME_ADMIN_PASSWORD: 'e2e-global' },
     );
     const port = await freePort();
-    worker = startProcess(
-      process.execPath,
-      [
-        WRANGLER,
-        'dev',
-        '--ip',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--inspector-port',
-        String(await freePort()),
-      ].concat(
-        ['--var', `BRUME_GLOBAL_SITES:http://127.0.0.1:${sitePort}`, '--log-level', 'warn'],
-        ['--show-interactive-dev-session=false'],
-      ),
-      { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: 'true' },
-    );
+    worker = await startWranglerDev(port, `http://127.0.0.1:${sitePort}`);
     await up.waitFor(/Press Ctrl-C to stop/, 150_000);
     const global = `http://127.0.0.1:${port}`;
     await until('wrangler dev answers', async () => {
