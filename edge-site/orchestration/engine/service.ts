@@ -154,23 +154,11 @@ export function orchestrationEngine(env: EngineEnv & { store: StackStore; log: L
       const id = ids.uuid();
       const pre = { id, name: input.name, projectId: caller.projectId };
       const prepared = await prepare(caller, pre, input.template, input.parameters, input);
-      const stack: StackRow = {
-        ...pre,
-        userId: caller.userId,
-        action: 'CREATE',
-        status: 'IN_PROGRESS',
-        statusReason: 'Stack CREATE started',
-        template: prepared.template.raw,
-        parameters: input.parameters,
-        environment: input.environment,
-        files: input.files,
-        disableRollback: input.disableRollback,
-        timeoutMins: input.timeoutMins,
-        tags: input.tags,
-        createdAt: clock.now(),
-        updatedAt: null,
-        deletedAt: null,
-      };
+      const stack = newStackRow(pre, caller.userId, prepared.template.raw, input, clock.now(), [
+        'CREATE',
+        'IN_PROGRESS',
+        'Stack CREATE started',
+      ]);
       await store.insertStack(stack);
       const rt = new StackRuntime(env, stack, prepared, caller, []);
       const rec = new Recorder(store, rt);
@@ -180,32 +168,13 @@ export function orchestrationEngine(env: EngineEnv & { store: StackStore; log: L
     },
     async preview(caller, input) {
       const id = ids.uuid();
-      const prepared = await prepare(
-        caller,
-        { id, name: input.name, projectId: caller.projectId },
-        input.template,
-        input.parameters,
-        input,
-      );
-      const stack: StackRow = {
-        id,
-        name: input.name,
-        projectId: caller.projectId,
-        userId: caller.userId,
-        action: 'INIT',
-        status: 'COMPLETE',
-        statusReason: '',
-        template: prepared.template.raw,
-        parameters: input.parameters,
-        environment: input.environment,
-        files: input.files,
-        disableRollback: input.disableRollback,
-        timeoutMins: input.timeoutMins,
-        tags: input.tags,
-        createdAt: clock.now(),
-        updatedAt: null,
-        deletedAt: null,
-      };
+      const pre = { id, name: input.name, projectId: caller.projectId };
+      const prepared = await prepare(caller, pre, input.template, input.parameters, input);
+      const stack = newStackRow(pre, caller.userId, prepared.template.raw, input, clock.now(), [
+        'INIT',
+        'COMPLETE',
+        '',
+      ]);
       return { stack, prepared };
     },
     async update(caller, stack, input) {
@@ -297,5 +266,33 @@ export function orchestrationEngine(env: EngineEnv & { store: StackStore; log: L
     async settled() {
       while (running.size > 0) await Promise.all([...running.values()].map((r) => r.done));
     },
+  };
+}
+
+/** A new stack's row: who and what it is, with its first (action, status, reason). */
+function newStackRow(
+  pre: Pick<StackRow, 'id' | 'name' | 'projectId'>,
+  userId: string,
+  template: StackRow['template'],
+  input: StackInput,
+  now: number,
+  [action, status, statusReason]: [StackRow['action'], StackRow['status'], string],
+): StackRow {
+  return {
+    ...pre,
+    userId,
+    action,
+    status,
+    statusReason,
+    template,
+    parameters: input.parameters,
+    environment: input.environment,
+    files: input.files,
+    disableRollback: input.disableRollback,
+    timeoutMins: input.timeoutMins,
+    tags: input.tags,
+    createdAt: now,
+    updatedAt: null,
+    deletedAt: null,
   };
 }
