@@ -40,4 +40,40 @@ export interface HostNetworkPolicy {
   ports: Record<string, PortSecurity>;
   /** Every group those ports are in, and every group their rules name as remote group. */
   groups: SecurityGroupSpec[];
+  /** Routers with an interface on a network this host has ports on (added later: absent means none). */
+  routers?: RouterSpec[];
+}
+
+/** One leg of a router: a router port (interface or gateway) and its addresses. */
+export interface RouterLegSpec {
+  portId: string;
+  networkId: string;
+  mac: string;
+  /** Addresses with the subnet's prefix length (`10.0.0.1/24`): an interface holds its subnet's gateway. */
+  ips: string[];
+}
+
+/** The router's external gateway (a network:router_gateway port on a router:external network). */
+export interface RouterGatewaySpec extends RouterLegSpec {
+  /** The external subnet's gateway: the router's default route (null: none). */
+  nextHop: string | null;
+  /** SNAT of the internal subnets to the gateway address (Neutron's enable_snat). */
+  enableSnat: boolean;
+}
+
+/** A floating IP associated with a port behind the router: 1:1 DNAT/SNAT. */
+export interface FloatingIpSpec {
+  id: string;
+  floatingIp: string;
+  fixedIp: string;
+}
+
+/** A Neutron router as an agent host plumbs it. */
+export interface RouterSpec {
+  id: string;
+  interfaces: RouterLegSpec[];
+  gateway: RouterGatewaySpec | null;
+  floatingIps: FloatingIpSpec[];
+  /** Extra routes (Neutron's `routes`). */
+  routes: Array<{ destination: string; nexthop: string }>;
 }
