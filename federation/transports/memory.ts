@@ -9,19 +9,29 @@ import {
   type TransportMessage,
 } from '../../shared/ports/transport.ts';
 
-/** Properties of the link between two endpoints (both directions). */
+/** Properties of the link between two endpoints (both directions; each direction queues on its own). */
 export interface LinkOptions {
   /** One-way latency in ms of the network's clock; 0 delivers on a microtask (the default). */
   latencyMs?: number;
   /** Probability in [0, 1] that a message is silently lost. */
   drop?: number;
+  /**
+   * Jitter in ms: each message's latency gets its own draw, uniform in [-jitter, +jitter] (at least 0), from the
+   * network's random source, as netem does; a message still never overtakes an earlier one on its directed link.
+   */
+  jitterMs?: number;
+  /**
+   * Bits per second (0 or absent: unlimited). A message of B bytes occupies its directed link for B*8/bandwidth
+   * seconds; messages sent while the link is busy queue behind it (serialization delay, then latency).
+   */
+  bandwidth?: number;
 }
 
 /** Options of {@link createMemoryNetwork}. */
 export interface MemoryNetworkOptions {
-  /** Needed for latency > 0: messages are delivered when this clock passes their deadline (a manual clock in tests). */
+  /** Needed for latency, jitter or bandwidth: messages are delivered when this clock passes their deadline (a manual clock in tests). */
   clock?: Clock;
-  /** Source of randomness in [0, 1) for drops (default: a fixed-seed generator, so runs repeat). */
+  /** Source of randomness in [0, 1) for drops and jitter (default: a fixed-seed generator, so runs repeat). */
   random?: () => number;
   /** Defaults for every link. */
   defaults?: LinkOptions;
@@ -74,6 +84,27 @@ function seeded(seed: number): () => number {
   };
 }
 
+/**
+ * When a message sent at `now` arrives: it waits for the directed link to finish serializing earlier messages, takes
+ * its own serialization time (bytes*8/bandwidth), then the latency plus a jitter draw in [-jitter, +jitter] (at least
+ * 0); it never arrives before the previous message on the link (FIFO, like one TCP stream). `setBusy` records when
+ * the link is free again. Exported for its unit test.
+ */
+export function deliveryTime(
+  now: number,
+  m: { latency: number; jitter: number; bandwidth: number; bytes: number; random: () => number },
+  link: { busyUntil: number; lastDelivery: number },
+  setBusy: (until: number) => void,
+): number {
+  let sent = now;
+  if (m.bandwidth > 0) {
+    sent = Math.max(now, link.busyUntil) + (m.bytes * 8 * 1000) / m.bandwidth;
+    setBusy(sent);
+  }
+  const flight = m.jitter > 0 ? Math.max(0, m.latency + (2 * m.random() - 1) * m.jitter) : m.latency;
+  return Math.max(sent + flight, link.lastDelivery);
+}
+
 const pairKey = (a: string, b: string) => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`);
 
 /**
@@ -86,7 +117,9 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
   const random = options.random ?? seeded(1);
   const endpoints = new Map<string, Endpoint>();
   const links = new Map<string, LinkOptions>();
+  /** Per directed link: when its last message is delivered (FIFO) and when it is done serializing (bandwidth). */
   const lastDelivery = new Map<string, number>();
+  const busyUntil = new Map<string, number>();
   let groups: Map<string, number> | undefined;
   /** Messages due on a microtask (latency 0); clock-delayed ones are not counted until the clock fires. */
   let inflight = 0;
@@ -151,8 +184,13 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
       stats.delivered++;
       call(ep.messageHandlers, { from, data: copy, channel });
     };
-    const latency = link.latencyMs ?? 0;
-    if (latency <= 0) {
+    const key = `${from}\u0000${to}`;
+    const latency = Math.max(0, link.latencyMs ?? 0);
+    const jitter = Math.max(0, link.jitterMs ?? 0);
+    const bandwidth = Math.max(0, link.bandwidth ?? 0);
+    const clock = options.clock;
+    const behind = clock !== undefined && (lastDelivery.get(key) ?? Number.NEGATIVE_INFINITY) > clock.now();
+    if (latency === 0 && jitter === 0 && bandwidth === 0 && !behind) {
       inflight++;
       queueMicrotask(() => {
         inflight--;
@@ -160,12 +198,19 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
       });
       return;
     }
-    const clock = options.clock;
-    if (!clock) throw new Error('memory network: latency needs a clock');
-    const key = `${from}\u0000${to}`;
-    const at = Math.max(clock.now() + latency, lastDelivery.get(key) ?? 0);
+    if (!clock) throw new Error('memory network: latency, jitter and bandwidth need a clock');
+    const now = clock.now();
+    const at = deliveryTime(
+      now,
+      { latency, jitter, bandwidth, bytes: data.byteLength, random },
+      {
+        busyUntil: busyUntil.get(key) ?? now,
+        lastDelivery: lastDelivery.get(key) ?? now,
+      },
+      (b) => busyUntil.set(key, b),
+    );
     lastDelivery.set(key, at);
-    clock.sleep(at - clock.now()).then(deliver, deliver);
+    clock.sleep(at - now).then(deliver, deliver);
   };
 
   const unavailable = (code: string, message: string) =>

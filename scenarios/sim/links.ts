@@ -1,3 +1,4 @@
+import type { LinkOptions } from '../../federation/transports/memory.ts';
 import type { LinkSpec, Scenario } from '../schema.ts';
 
 /** A small deterministic generator in [0, 1) (mulberry32). */
@@ -12,16 +13,6 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** FNV-1a of a string (stable per-pair offsets). */
-function hash(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
-}
-
 /** The declared link between `a` and `b`: the default, overridden by every matching `between` entry in order. */
 export function declaredLink(s: Scenario, a: string, b: string): LinkSpec {
   let link: LinkSpec = { ...s.links.default };
@@ -31,14 +22,25 @@ export function declaredLink(s: Scenario, a: string, b: string): LinkSpec {
   return link;
 }
 
-/**
- * The link as the simulation carries it: jitter becomes a fixed seeded offset in [-jitter, +jitter] per pair (the
- * memory network keeps per-link order, so per-message jitter would only delay, never reorder).
- */
-export function linkBetween(s: Scenario, a: string, b: string, seed: number): LinkSpec {
-  const l = declaredLink(s, a, b);
-  if (!l.jitter) return l;
-  const key = a < b ? `${a}|${b}` : `${b}|${a}`;
-  const u = seededRandom(hash(key) ^ seed)();
-  return { ...l, latency: Math.max(0, (l.latency ?? 0) + (2 * u - 1) * l.jitter) };
+/** The declared link between `a` and `b` as the simulation carries it (jitter is drawn per message now). */
+export function linkBetween(s: Scenario, a: string, b: string, _seed?: number): LinkSpec {
+  return declaredLink(s, a, b);
 }
+
+/**
+ * A declared link as the memory network's options: latency, per-message jitter (seeded, FIFO kept), loss, and
+ * bandwidth as a per-direction serialization queue. Only declared properties are set, so a fault changing one
+ * property (`setLink`) keeps the others.
+ */
+export function memoryLink(l: LinkSpec): LinkOptions {
+  const out: LinkOptions = {};
+  if (l.latency !== undefined) out.latencyMs = l.latency;
+  if (l.jitter !== undefined) out.jitterMs = l.jitter;
+  if (l.loss !== undefined) out.drop = l.loss;
+  if (l.bandwidth !== undefined) out.bandwidth = l.bandwidth;
+  return out;
+}
+
+/** The fidelity line of the sim's links. */
+export const SIM_LINK_FIDELITY =
+  'memory transport links: latency, jitter drawn per message from the seeded random source (per-link order kept, as TCP), loss, and bandwidth as serialization delay with a queue per direction';

@@ -21,7 +21,7 @@ import { type Agent, createAgent } from '../../site-agent/agent.ts';
 import { createFakeDriver } from '../../site-agent/drivers/fake/index.ts';
 import type { LinkSpec, Scenario } from '../schema.ts';
 import type { SiteRequest, SiteResponse, World } from '../world.ts';
-import { linkBetween, seededRandom } from './links.ts';
+import { linkBetween, memoryLink, SIM_LINK_FIDELITY, seededRandom } from './links.ts';
 import { type VirtualClock, virtualClock } from './virtual-clock.ts';
 
 const START = Date.UTC(2026, 0, 1);
@@ -67,7 +67,7 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
         const a = names[i] as string;
         const b = names[j] as string;
         const l = linkBetween(s, a, b, seed);
-        net.link(a, b, { latencyMs: l.latency ?? 0, drop: l.loss ?? 0 });
+        net.link(a, b, memoryLink(l));
       }
     }
   };
@@ -199,9 +199,9 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
 
   const fidelity = [
     `${s.sites.length} real federated edge sites (all modules) in one process, SQLite in memory`,
-    'virtual clock driven by a discrete-event scheduler; ids seeded; memory transport with per-link latency and loss',
+    'virtual clock driven by a discrete-event scheduler; ids seeded; one memory transport between the sites',
     'latencies are virtual time: the client link plus any wait on the clock or the WAN (CPU time is not counted)',
-    'jitter is a fixed seeded offset per link; bandwidth is not modelled',
+    SIM_LINK_FIDELITY,
     withAgents
       ? 'hosts: real agents with the fake driver on one loopback MQTT broker (boot completion follows the wall clock)'
       : 'no agents: the workload needs no hosts',
@@ -269,7 +269,7 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
       net.heal();
     },
     async setLink(a, b, link: LinkSpec) {
-      for (const x of a) for (const y of b) if (x !== y) net.link(x, y, { latencyMs: link.latency, drop: link.loss });
+      for (const x of a) for (const y of b) if (x !== y) net.link(x, y, memoryLink(link));
     },
     async killSite(name) {
       const ss = siteOf(name);
