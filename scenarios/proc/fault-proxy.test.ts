@@ -9,12 +9,12 @@ afterEach(async () => {
   await new Promise<void>((r) => (echo ? echo.close(() => r()) : r()));
 });
 
-async function setup(): Promise<FaultProxy> {
+async function setup(random: () => number = () => 0.5): Promise<FaultProxy> {
   echo = createServer((s) => s.pipe(s));
   await new Promise<void>((r) => echo?.listen(0, '127.0.0.1', () => r()));
   const addr = echo.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
-  proxy = await startFaultProxy({ target: { host: '127.0.0.1', port }, random: () => 0.5 });
+  proxy = await startFaultProxy({ target: { host: '127.0.0.1', port }, random });
   return proxy;
 }
 
@@ -46,5 +46,62 @@ describe('fault proxy', () => {
     p.unblock();
     expect(await roundTrip(p.port)).toBe('ping');
     expect(p.stats().resets).toBeGreaterThan(0);
+  });
+
+  it('draws jitter per chunk and keeps the byte stream in order', async () => {
+    let x = 1;
+    const p = await setup(() => {
+      x = (x * 48_271) % 2_147_483_647;
+      return x / 2_147_483_647;
+    });
+    p.set({ latencyMs: 20, jitterMs: 20 });
+    const sent = Array.from({ length: 100 }, (_, i) => `<${i}>`).join('');
+    const got = await new Promise<string>((resolve) => {
+      let buf = '';
+      const c = createConnection({ host: '127.0.0.1', port: p.port, noDelay: true }, async () => {
+        // One write per tick, so the proxy sees separate chunks with their own jitter draws.
+        for (let i = 0; i < 100; i++) {
+          c.write(`<${i}>`);
+          await new Promise((r) => setImmediate(r));
+        }
+      });
+      c.on('data', (d) => {
+        buf += d.toString();
+        if (buf.length >= sent.length) {
+          c.destroy();
+          resolve(buf);
+        }
+      });
+    });
+    expect(got).toBe(sent);
+    expect(p.stats().chunks).toBeGreaterThan(2);
+  });
+
+  it('queues chunks behind each other at the link rate', async () => {
+    // A sink noting when the last of 8,000 bytes arrives; two 4,000-byte writes 50 ms apart at 64 kbit/s (8 kB/s).
+    let arrived = 0;
+    const done = new Promise<number>((resolve) => {
+      echo = createServer((s) =>
+        s.on('data', (d) => {
+          arrived += d.length;
+          if (arrived >= 8000) resolve(performance.now());
+        }),
+      );
+    });
+    await new Promise<void>((r) => echo?.listen(0, '127.0.0.1', () => r()));
+    const addr = echo?.address();
+    proxy = await startFaultProxy({
+      target: { host: '127.0.0.1', port: typeof addr === 'object' && addr ? addr.port : 0 },
+      random: () => 0.5,
+    });
+    proxy.set({ bandwidth: 64_000 });
+    const t = performance.now();
+    const c = createConnection({ host: '127.0.0.1', port: proxy.port, noDelay: true });
+    c.write(Buffer.alloc(4000));
+    await new Promise((r) => setTimeout(r, 50));
+    c.write(Buffer.alloc(4000));
+    // Each half takes 500 ms on the wire and the second waits for the first: >= 1 s, not ~550 ms.
+    expect((await done) - t).toBeGreaterThanOrEqual(950);
+    c.destroy();
   });
 });
