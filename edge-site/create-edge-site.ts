@@ -18,6 +18,7 @@ import { migrateDatabase } from './db/migrate.ts';
 import { createFleet } from './fleet/index.ts';
 import { createIdentity } from './identity/index.ts';
 import { createImage } from './image/index.ts';
+import { createMetadata } from './metadata/index.ts';
 import { createNetwork } from './network/index.ts';
 import { createMetrics } from './ops/metrics.ts';
 import { opsRoutes } from './ops/routes.ts';
@@ -102,7 +103,9 @@ export async function createEdgeSite(options: EdgeSiteOptions): Promise<EdgeSite
     local: async (request) => app.fetch(request),
     localUrl: () => config.api.publicUrl ?? `http://${config.api.host}:${config.api.port}`,
   });
-  const modules: SiteModule[] = [identity, fleet, image, network, volume, compute, orchestration];
+  // Guests' 169.254.169.254 requests, relayed by the agents with a signed instance id.
+  const metadata = createMetadata(deps, { instanceSpec: compute.instanceSpec });
+  const modules: SiteModule[] = [identity, fleet, image, network, volume, compute, orchestration, metadata];
   const federation = options.federation ? await options.federation({ deps, identity }) : undefined;
 
   const app = new Hono<AppEnv>();
@@ -136,6 +139,7 @@ export async function createEdgeSite(options: EdgeSiteOptions): Promise<EdgeSite
   app.route('/network', network.app);
   app.route('/volume', volume.app);
   app.route('/orchestration', orchestration.app);
+  app.route('/metadata', metadata.app);
   if (federation) app.route('/federation/v1', federation.app);
   // The web console (static client; it calls the APIs above like any client).
   app.route('/dashboard', dashboardRoutes(catalog));

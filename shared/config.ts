@@ -110,6 +110,11 @@ export const siteConfigSchema = z.object({
       heartbeatSeconds: 15,
       syncIntervalMs: 1000,
     }),
+  /**
+   * The metadata service (169.254.169.254 through the agents' relays): the secret agents sign instance ids with
+   * (Nova's `metadata_proxy_shared_secret`). Unset: generated once and kept in the data folder (`metadata-secret`).
+   */
+  metadata: z.object({ sharedSecret: z.string().min(16).optional() }).optional(),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 

@@ -1,5 +1,6 @@
 /** The compute module (Nova v2.1 for one edge site): routes, the server lifecycle engine and reconciliation. */
 
+import type { InstanceSpec } from '../../shared/schemas/agent-protocol.ts';
 import { computeApp } from '../api/compute/index.ts';
 import type { SiteDeps, SiteModule } from '../services.ts';
 import type { ComputeContext } from './context.ts';
@@ -16,6 +17,8 @@ export type { ComputeServices } from './services.ts';
 export interface ComputeModule extends SiteModule {
   /** Resolves when every background build/action/delete/reconciliation has finished. */
   settled(): Promise<void>;
+  /** A live server's spec as its spawn gets it, without image credentials (the metadata service); else undefined. */
+  instanceSpec(id: string): Promise<InstanceSpec | undefined>;
 }
 
 /** Builds the compute module. */
@@ -58,6 +61,12 @@ export async function createCompute(deps: SiteDeps, services: ComputeServices): 
   return {
     app: computeApp(ctx),
     settled,
+    async instanceSpec(id) {
+      const row = await store.get(id);
+      if (!row || row.deletedAt) return undefined;
+      const spec = await engine.spawnSpec(row);
+      return { ...spec, image: spec.image ? { ...spec.image, token: undefined } : null };
+    },
     async start() {
       unsubscribe = services.fleet.subscribe((event) => {
         const p = reconciler

@@ -9,6 +9,7 @@
 import { inArray, ne } from 'drizzle-orm';
 import type { HostNetworkPolicy, SecurityGroupSpec, SecurityRuleSpec } from '../../shared/schemas/network-policy.ts';
 import { ipAllocations, ports, securityGroupRules } from '../db/schema/network.ts';
+import { metadataEndpoint } from '../metadata/secret.ts';
 import type { Fleet } from '../services.ts';
 import type { NetCtx } from './context.ts';
 
@@ -99,7 +100,11 @@ export function createPolicySync(ctx: NetCtx, fleet: PolicyFleet | undefined): P
     await Promise.all(
       hosts.map(async (host) => {
         try {
-          const policy = await hostPolicy(ctx, host, revision);
+          // The host's metadata relay learns where to ask and the secret to sign with along with its policy.
+          const policy = {
+            ...(await hostPolicy(ctx, host, revision)),
+            metadata: await metadataEndpoint(ctx.deps.config),
+          };
           await fleet.send(host, { op: 'network_policy', policy }, { requestId: `network_policy:${host}:${revision}` });
         } catch (err) {
           // A host that is down gets everything when it reconnects (the `inventory` event below).

@@ -3,6 +3,7 @@
  * fields are only ever added). The site sends each host the full policy of the ports bound to it whenever a rule,
  * a group's membership or a port's groups change; an agent keeps the newest revision and renders it into nftables.
  */
+import type { MetadataEndpoint } from '../metadata-signature.ts';
 
 /** One Neutron security-group rule, as the agent enforces it. */
 export interface SecurityRuleSpec {
@@ -40,6 +41,8 @@ export interface HostNetworkPolicy {
   ports: Record<string, PortSecurity>;
   /** Every group those ports are in, and every group their rules name as remote group. */
   groups: SecurityGroupSpec[];
+  /** The site's metadata service the host's relay asks, with the shared secret it signs instance ids with. */
+  metadata?: MetadataEndpoint;
   /** Routers with an interface on a network this host has ports on (added later: absent means none). */
   routers?: RouterSpec[];
 }
