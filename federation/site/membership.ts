@@ -3,7 +3,7 @@ import type { Clock } from '../../shared/ports/clock.ts';
 import type { Logger } from '../../shared/ports/logger.ts';
 import type { Transport } from '../../shared/ports/transport.ts';
 import type { Site } from '../../shared/schemas/catalog/index.ts';
-import { decodeFrame, FrameType, json } from '../sync/wire.ts';
+import { FrameType, framesOf, json } from '../sync/wire.ts';
 
 /** What this site knows of a peer's liveness: `unknown` until it has heard from it since start. */
 export type Liveness = 'up' | 'down' | 'unknown';
@@ -109,9 +109,11 @@ export function startMembership(options: MembershipOptions): Membership {
   const offMessage = transport.onMessage((m) => {
     const c = contactOf(m.from);
     c.direct = clock.now();
-    if (m.channel !== 'announce') return;
-    const frame = decodeFrame(m.data);
-    if (frame?.type === FrameType.DIGEST) c.digest = { value: json.text(frame.payload), at: clock.now() };
+    // Digests come announced (full mesh) or direct, alone or in a bundle (sparse overlay: neighbours and probes).
+    if (m.data[0] !== FrameType.DIGEST && m.data[0] !== FrameType.BUNDLE) return;
+    for (const frame of framesOf(m.data)) {
+      if (frame.type === FrameType.DIGEST) c.digest = { value: json.text(frame.payload), at: clock.now() };
+    }
   });
   const offCatalog = catalog.subscribe((change) => {
     if (change.collection !== 'sites' || change.origin !== 'remote' || change.id === self.id) return;

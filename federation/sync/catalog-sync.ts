@@ -3,8 +3,10 @@ import type { Logger } from '../../shared/ports/logger.ts';
 import type { PeerEvent, Transport, TransportMessage } from '../../shared/ports/transport.ts';
 import { newSyncState, type SyncState } from '../automerge/backend.ts';
 import { digest } from '../catalog/layout.ts';
+import { createOutbox } from './outbox.ts';
+import { type Overlay, type OverlayOptions, overlayOf } from './overlay.ts';
 import type { DocReplica } from './replica.ts';
-import { decodeFrame, encodeFrame, type Frame, FrameType, type HeadsPayload, json } from './wire.ts';
+import { encodeFrame, type Frame, FrameType, framesOf, type HeadsPayload, json } from './wire.ts';
 
 /** Options of {@link startCatalogSync}. */
 export interface CatalogSyncOptions {
@@ -16,6 +18,15 @@ export interface CatalogSyncOptions {
   intervalMs?: number;
   /** A peer this many changes behind on a document gets the whole document instead of sync rounds (default 200). */
   snapshotBehind?: number;
+  /** Which peers get pushes and digests (overlay.ts): every peer up to `fullMeshMax` sites, else a sparse ring. */
+  overlay?: OverlayOptions;
+  /** Changes wait this long (clock ms) before being pushed, so a burst costs one round per peer (default 0). */
+  pushDelayMs?: number;
+  /**
+   * Sparse overlay only: a digest that both sides already share is re-sent to a neighbour every this many ticks
+   * (default 5); a changed one goes at the next tick. One non-neighbour is also probed every this many ticks.
+   */
+  quietTicks?: number;
 }
 
 /** A running sync engine. */
@@ -23,20 +34,27 @@ export interface CatalogSync {
   /** Announces the digest now (also done every tick). */
   announce(): void;
   /** Connected peers and the digest of local heads. */
-  status(): { peers: string[]; docs: number; digest: string };
+  status(): { peers: string[]; neighbours: string[]; fullMesh: boolean; docs: number; digest: string };
+  /** Sync frames and transport messages sent so far (messages < frames when bundles are used). */
+  traffic(): { frames: number; messages: number };
   stop(): void;
 }
 
 /**
- * Keeps a catalog replica in sync with every reachable peer: Automerge's sync protocol per (peer, document) over
- * the transport; local and merged changes are pushed at once; a periodic digest announcement finds peers that
- * diverged (lost messages, new documents) and a HEADS exchange then resyncs only the documents that differ.
- * A document a peer lacks, or lags far behind on, is sent whole (SNAP) rather than over many round trips.
- * A peer going down drops its sync states; coming back up restarts from a HEADS exchange (resumption).
+ * Keeps a catalog replica in sync with the reachable peers: Automerge's sync protocol per (peer, document) over
+ * the transport; local and merged changes are pushed at once to the overlay neighbours (every peer in a small
+ * federation, a sparse ring with fingers in a large one: overlay.ts), which relay what they merge to theirs
+ * (epidemic); a periodic digest (an announcement in the full mesh, direct frames to neighbours otherwise) finds
+ * peers that diverged (lost messages, new documents) and a HEADS exchange then resyncs only the documents that
+ * differ. A document a peer lacks, or lags far behind on, is sent whole (SNAP) rather than over many round trips.
+ * Frames for one peer leave together, as one BUNDLE message when the peer reads them (outbox.ts).
+ * A peer going down drops its sync states; a new neighbour (or one back up) starts with a HEADS exchange.
  */
 export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
   const { replica, transport, log } = options;
   const behind = options.snapshotBehind ?? 200;
+  const quiet = Math.max(1, options.quietTicks ?? 5);
+  const pushDelay = options.pushDelayMs ?? 0;
   const states = new Map<string, Map<string, SyncState>>();
   /** doc -> peers to skip on the next push: they sent us the change being pushed. */
   const dirty = new Map<string, Set<string>>();
@@ -72,12 +90,15 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
     }
   };
 
-  const send = (peer: string, type: FrameType, doc: string, payload: Uint8Array) => {
-    transport.send(peer, encodeFrame(type, doc, payload)).catch((err: unknown) => {
-      log.debug({ err, peer, doc }, 'catalog sync: send failed; resynced on the next heads exchange');
-      if (type === FrameType.SYNC) dropStates(peer, doc);
-    });
-  };
+  const outbox = createOutbox({
+    transport,
+    log,
+    onFailed: (peer, docs) => {
+      for (const doc of docs) dropStates(peer, doc);
+    },
+  });
+  const send = (peer: string, type: FrameType, doc: string, payload: Uint8Array) =>
+    outbox.queue(peer, type, doc, payload);
   const pushSync = (peer: string, doc: string, fresh = false) => {
     const message = replica.generateSyncMessage(doc, stateOf(peer, doc, fresh));
     if (message) send(peer, FrameType.SYNC, doc, message);
@@ -107,10 +128,11 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
     return cachedDigest;
   };
   const sendHeads = (peer: string, reply: boolean) => {
-    send(peer, FrameType.HEADS, '', json.encode({ reply, docs: headsMap() } satisfies HeadsPayload));
+    send(peer, FrameType.HEADS, '', json.encode({ reply, docs: headsMap(), bundles: true } satisfies HeadsPayload));
   };
 
   const onHeads = (peer: string, payload: HeadsPayload) => {
+    outbox.setBundles(peer, payload.bundles === true);
     const mine = new Set(replica.docs());
     let differs = false;
     for (const doc of new Set([...mine, ...Object.keys(payload.docs)])) {
@@ -127,9 +149,12 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
 
   const onFrame = (peer: string, frame: Frame) => {
     switch (frame.type) {
-      case FrameType.DIGEST:
-        if (json.text(frame.payload) !== localDigest()) sendHeads(peer, true);
+      case FrameType.DIGEST: {
+        const theirs = json.text(frame.payload);
+        digests.set(peer, theirs);
+        if (theirs !== localDigest()) sendHeads(peer, true);
         return;
+      }
       case FrameType.HEADS:
         onHeads(peer, json.decode<HeadsPayload>(frame.payload));
         return;
@@ -161,29 +186,74 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
 
   const onMessage = (m: TransportMessage) => {
     if (stopped) return;
-    const frame = decodeFrame(m.data);
-    if (!frame) {
+    const frames = framesOf(m.data);
+    if (frames.length === 0) {
       log.debug({ peer: m.from }, 'catalog sync: unknown frame ignored');
       return;
     }
-    try {
-      onFrame(m.from, frame);
-    } catch (err) {
-      log.warn({ err, peer: m.from, type: frame.type, doc: frame.doc }, 'catalog sync: frame failed');
+    if (m.data[0] === FrameType.BUNDLE) outbox.setBundles(m.from, true);
+    if (!inRing.has(m.from)) scheduleRecompute(); // a peer whose `up` this site was not told of
+    for (const frame of frames) {
+      try {
+        onFrame(m.from, frame);
+      } catch (err) {
+        log.warn({ err, peer: m.from, type: frame.type, doc: frame.doc }, 'catalog sync: frame failed');
+      }
     }
   };
 
-  const peerUp = (peer: string) => {
-    dropStates(peer);
-    sendHeads(peer, true);
+  // The overlay: recomputed once per burst of peer events (a heal brings hundreds at once).
+  let overlay: Overlay = { neighbours: [], ring: [], fullMesh: true };
+  let inRing = new Set<string>();
+  let neighbours = new Set<string>();
+  /** Peers that came up (a new session) since the last recompute: they get a HEADS exchange if neighbours. */
+  const freshPeers = new Set<string>();
+  /** Last digest each peer sent us, and what we last sent each neighbour (overlay mode), with the tick. */
+  const digests = new Map<string, string>();
+  const digestSent = new Map<string, { digest: string; tick: number }>();
+  let ticks = 0;
+  let recomputeQueued = false;
+  const recompute = () => {
+    recomputeQueued = false;
+    if (stopped) return;
+    const next = overlayOf(transport.self, transport.peers(), options.overlay);
+    const nextSet = new Set(next.neighbours);
+    for (const p of neighbours) {
+      if (nextSet.has(p)) continue;
+      dropStates(p);
+      states.delete(p);
+      digestSent.delete(p);
+    }
+    const added = next.neighbours.filter((p) => !neighbours.has(p) || freshPeers.has(p));
+    overlay = next;
+    neighbours = nextSet;
+    inRing = new Set(next.ring);
+    freshPeers.clear();
+    for (const p of added) {
+      dropStates(p);
+      sendHeads(p, true);
+    }
+  };
+  const scheduleRecompute = () => {
+    if (recomputeQueued) return;
+    recomputeQueued = true;
+    queueMicrotask(recompute);
   };
   const onPeer = (e: PeerEvent) => {
     if (stopped) return;
-    if (e.status === 'up') peerUp(e.peer);
-    else {
-      dropStates(e.peer);
-      states.delete(e.peer);
-    }
+    dropStates(e.peer);
+    states.delete(e.peer);
+    outbox.forget(e.peer);
+    digests.delete(e.peer);
+    digestSent.delete(e.peer);
+    if (e.status === 'up') freshPeers.add(e.peer);
+    else freshPeers.delete(e.peer);
+    scheduleRecompute();
+  };
+  /** Whether the reachable set differs from the one the overlay was drawn from (events can be missed). */
+  const viewChanged = (): boolean => {
+    const now = transport.peers();
+    return now.length !== inRing.size - 1 || now.some((p) => !inRing.has(p));
   };
 
   const flush = () => {
@@ -191,7 +261,7 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
     if (stopped) return;
     const docs = [...dirty];
     dirty.clear();
-    for (const peer of transport.peers()) {
+    for (const peer of overlay.neighbours) {
       for (const [doc, skip] of docs) if (!skip.has(peer)) pushSync(peer, doc);
     }
   };
@@ -209,23 +279,60 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
     }
     if (!flushQueued) {
       flushQueued = true;
-      queueMicrotask(flush);
+      if (pushDelay > 0) options.clock.sleep(pushDelay).then(flush, flush);
+      else queueMicrotask(flush);
     }
   };
 
-  const announce = () => {
-    if (!stopped) transport.announce(encodeFrame(FrameType.DIGEST, '', json.bytes(localDigest())));
+  /** Digest to every neighbour (`force`), or only where it changed or went quiet too long (overlay ticks). */
+  const announce = (force = true) => {
+    if (stopped) return;
+    const mine = localDigest();
+    if (overlay.fullMesh) {
+      transport.announce(encodeFrame(FrameType.DIGEST, '', json.bytes(mine)));
+      return;
+    }
+    for (const p of overlay.neighbours) {
+      const last = digestSent.get(p);
+      if (!force && last?.digest === mine && digests.get(p) === mine && ticks - last.tick < quiet) continue;
+      send(p, FrameType.DIGEST, '', json.bytes(mine));
+      digestSent.set(p, { digest: mine, tick: ticks });
+    }
+    // A rotating probe of one non-neighbour: repairs what differing views of reachability could leave apart.
+    if (ticks % quiet === 0 && overlay.ring.length > 1) {
+      const { ring } = overlay;
+      const at = ring.indexOf(transport.self);
+      for (let i = 1; i < ring.length; i++) {
+        const p = ring[(at + 1 + ((ticks / quiet + i) % (ring.length - 1))) % ring.length];
+        if (p === undefined || p === transport.self || neighbours.has(p)) continue;
+        send(p, FrameType.DIGEST, '', json.bytes(mine));
+        break;
+      }
+    }
+  };
+  const tick = () => {
+    ticks++;
+    if (viewChanged()) recompute();
+    announce(false);
   };
 
   const offMessage = transport.onMessage(onMessage);
   const offPeer = transport.onPeer(onPeer);
   const offDocs = replica.onDocsChanged(onDocsChanged);
-  const offTick = options.clock.every(options.intervalMs ?? 1000, announce);
-  for (const peer of transport.peers()) peerUp(peer);
+  const offTick = options.clock.every(options.intervalMs ?? 1000, tick);
+  for (const peer of transport.peers()) freshPeers.add(peer);
+  recompute();
 
   return {
-    announce,
-    status: () => ({ peers: [...transport.peers()], docs: replica.docs().length, digest: localDigest() }),
+    announce: () => announce(true),
+    status: () => ({
+      peers: [...transport.peers()],
+      neighbours: [...overlay.neighbours],
+      fullMesh: overlay.fullMesh,
+      docs: replica.docs().length,
+      digest: localDigest(),
+    }),
+    traffic: () => outbox.stats(),
     stop() {
       if (stopped) return;
       stopped = true;

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { User } from '../../shared/schemas/catalog/index.ts';
-import { createTestFederation, expectConverged } from '../testing/federation.ts';
+import { createTestFederation, expectConverged, type TestFederationOptions } from '../testing/federation.ts';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -19,12 +19,14 @@ function rng(seed: number): () => number {
   };
 }
 
-const SITES = ['a', 'b', 'c', 'd'];
+const FOUR = ['a', 'b', 'c', 'd'];
+/** The sparse overlay forced on a small federation: ring neighbours and fingers only, relays carry the rest. */
+const SPARSE: TestFederationOptions = { sync: { overlay: { fullMeshMax: 1, successors: 1 } } };
 
-async function run(seed: number): Promise<void> {
+async function run(seed: number, SITES = FOUR, options: TestFederationOptions = {}): Promise<void> {
   const random = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
-  const fed = await createTestFederation(SITES);
+  const fed = await createTestFederation(SITES, options);
   const written = new Map<string, Set<string>>();
   const creators = new Map<string, Set<string>>();
   const deleted = new Set<string>();
@@ -88,6 +90,11 @@ describe('random partitions and writes', () => {
   for (const seed of [1, 2, 3, 4, 5, 6]) {
     it(`converges without losing writes (seed ${seed})`, async () => {
       await run(seed);
+    });
+  }
+  for (const seed of [11, 12, 13, 14]) {
+    it(`converges over the sparse overlay, 9 sites (seed ${seed})`, async () => {
+      await run(seed, ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'], SPARSE);
     });
   }
 });

@@ -4,11 +4,14 @@
  * - DIGEST (announce): payload = UTF-8 digest of every (doc, heads) held; peers that differ ask for HEADS;
  * - HEADS (direct): payload = JSON {@link HeadsPayload}, the full document list with heads and change counts;
  * - SYNC (direct): payload = an Automerge sync message for the doc;
- * - SNAP (direct): payload = a whole saved Automerge doc (catch-up without round trips).
+ * - SNAP (direct): payload = a whole saved Automerge doc (catch-up without round trips);
+ * - BUNDLE (direct, doc ''): payload = frames of the types above, each `[length u32 BE][frame]`: what one sync flush
+ *   has for one peer, in one message (one signature). Sent only to peers that said they read it (HEADS `bundles`):
+ *   older peers drop unknown frame types, so they keep getting one frame per message.
  */
 
 /** Frame types. */
-export const FrameType = { DIGEST: 1, HEADS: 2, SYNC: 3, SNAP: 4 } as const;
+export const FrameType = { DIGEST: 1, HEADS: 2, SYNC: 3, SNAP: 4, BUNDLE: 5 } as const;
 /** A frame type value. */
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -25,6 +28,8 @@ export interface HeadsPayload {
   reply: boolean;
   /** doc key -> [heads, change count]. */
   docs: Record<string, [string[], number]>;
+  /** The sender reads BUNDLE frames (absent from older peers). */
+  bundles?: boolean;
 }
 
 const enc = new TextEncoder();
@@ -47,10 +52,42 @@ export function encodeFrame(type: FrameType, doc: string, payload: Uint8Array): 
 export function decodeFrame(data: Uint8Array): Frame | undefined {
   if (data.length < 3) return undefined;
   const type = data[0];
-  if (type !== 1 && type !== 2 && type !== 3 && type !== 4) return undefined;
+  if (type !== 1 && type !== 2 && type !== 3 && type !== 4 && type !== 5) return undefined;
   const len = ((data[1] ?? 0) << 8) | (data[2] ?? 0);
   if (data.length < 3 + len) return undefined;
   return { type, doc: dec.decode(data.subarray(3, 3 + len)), payload: data.subarray(3 + len) };
+}
+
+/** One BUNDLE frame holding `frames` (encoded frames, none of them a bundle). */
+export function encodeBundle(frames: readonly Uint8Array[]): Uint8Array {
+  const size = frames.reduce((n, f) => n + 4 + f.length, 0);
+  const payload = new Uint8Array(size);
+  const view = new DataView(payload.buffer);
+  let at = 0;
+  for (const f of frames) {
+    view.setUint32(at, f.length);
+    payload.set(f, at + 4);
+    at += 4 + f.length;
+  }
+  return encodeFrame(FrameType.BUNDLE, '', payload);
+}
+
+/** The frames of a message: a bundle's (malformed or nested ones skipped), or the one frame; [] when malformed. */
+export function framesOf(data: Uint8Array): Frame[] {
+  const frame = decodeFrame(data);
+  if (!frame) return [];
+  if (frame.type !== FrameType.BUNDLE) return [frame];
+  const out: Frame[] = [];
+  const p = frame.payload;
+  const view = new DataView(p.buffer, p.byteOffset, p.byteLength);
+  for (let at = 0; at + 4 <= p.length; ) {
+    const len = view.getUint32(at);
+    if (at + 4 + len > p.length) break;
+    const inner = decodeFrame(p.subarray(at + 4, at + 4 + len));
+    if (inner && inner.type !== FrameType.BUNDLE) out.push(inner);
+    at += 4 + len;
+  }
+  return out;
 }
 
 /** JSON payload helpers. */

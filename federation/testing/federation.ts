@@ -10,7 +10,7 @@ import { COLLECTIONS } from '../../shared/schemas/catalog/index.ts';
 import { type MemoryPersistence, memoryPersistence } from '../store/memory-persistence.ts';
 import { createReplicatedCatalog, type ReplicatedCatalog } from '../store/replicated-catalog.ts';
 import { type AuthenticatedTransport, authenticateTransport } from '../sync/authenticated-transport.ts';
-import { type CatalogSync, startCatalogSync } from '../sync/catalog-sync.ts';
+import { type CatalogSync, type CatalogSyncOptions, startCatalogSync } from '../sync/catalog-sync.ts';
 import { generateSiteKey, type SiteKey } from '../sync/site-key.ts';
 import { catalogKeyLookup, publishSiteKey } from '../sync/site-keys.ts';
 import { createMemoryNetwork, type MemoryNetwork, type MemoryNetworkOptions } from '../transports/memory.ts';
@@ -48,6 +48,8 @@ export interface TestFederationOptions {
    * key is published in its catalog and kept across restarts. Off by default.
    */
   auth?: { joinSecret?: string };
+  /** Sync overlay and push options (federation/sync/overlay.ts); default: the engine's. */
+  sync?: Pick<CatalogSyncOptions, 'overlay' | 'pushDelayMs' | 'quietTicks'>;
 }
 
 /** Starts a federation of sites named `ids`. */
@@ -89,6 +91,7 @@ export async function createTestFederation(
       clock,
       log: silentLogger,
       intervalMs: interval,
+      ...options.sync,
     });
     const site = { id, store, sync, persistence, transport, ...(auth ? { auth } : {}) };
     sites.set(id, site);

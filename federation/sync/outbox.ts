@@ -1,0 +1,107 @@
+import type { Logger } from '../../shared/ports/logger.ts';
+import type { Transport } from '../../shared/ports/transport.ts';
+import { encodeBundle, encodeFrame, FrameType } from './wire.ts';
+
+/** Largest bundle built (bytes); more frames for one peer go in further bundles. */
+export const BUNDLE_MAX_BYTES = 1024 * 1024;
+
+/** Frames queued per peer and sent together at the end of the current turn (see {@link createOutbox}). */
+export interface Outbox {
+  /** Queues a frame for `peer`; everything queued in this turn leaves together. */
+  queue(peer: string, type: FrameType, doc: string, payload: Uint8Array): void;
+  /** Whether `peer` reads BUNDLE frames (learnt from its HEADS or a bundle it sent); reset by {@link forget}. */
+  setBundles(peer: string, yes: boolean): void;
+  /** Forgets a peer (down, or a new session): queued frames are dropped, bundle support unknown again. */
+  forget(peer: string): void;
+  /** Frames and transport messages sent so far. */
+  stats(): { frames: number; messages: number };
+}
+
+/** Options of {@link createOutbox}. */
+export interface OutboxOptions {
+  transport: Transport;
+  log: Logger;
+  /** A send to `peer` failed; `syncDocs` are the documents whose SYNC frames were lost (their states must reset). */
+  onFailed(peer: string, syncDocs: string[]): void;
+}
+
+interface Queued {
+  bytes: Uint8Array;
+  type: FrameType;
+  doc: string;
+}
+
+/**
+ * Coalesces the frames one sync turn produces for one peer (several documents, replies and relays) into one
+ * transport message: a BUNDLE frame for peers known to read it, else the frames one by one as older peers expect.
+ * Order per peer is kept. Flushing happens on a microtask, after the code that queued the frames.
+ */
+export function createOutbox(options: OutboxOptions): Outbox {
+  const { transport, log } = options;
+  const pending = new Map<string, Queued[]>();
+  const bundling = new Set<string>();
+  const stats = { frames: 0, messages: 0 };
+  let queued = false;
+
+  const send = (peer: string, data: Uint8Array, frames: readonly Queued[]) => {
+    stats.messages++;
+    transport.send(peer, data).catch((err: unknown) => {
+      log.debug({ err, peer, frames: frames.length }, 'catalog sync: send failed; resynced on the next heads exchange');
+      options.onFailed(
+        peer,
+        frames.filter((f) => f.type === FrameType.SYNC).map((f) => f.doc),
+      );
+    });
+  };
+
+  const flush = () => {
+    queued = false;
+    const all = [...pending];
+    pending.clear();
+    for (const [peer, frames] of all) {
+      stats.frames += frames.length;
+      if (frames.length === 1 || !bundling.has(peer)) {
+        for (const f of frames) send(peer, f.bytes, [f]);
+        continue;
+      }
+      let chunk: Queued[] = [];
+      let size = 0;
+      const out = () => {
+        if (chunk.length === 1 && chunk[0]) send(peer, chunk[0].bytes, chunk);
+        else if (chunk.length > 1) send(peer, encodeBundle(chunk.map((f) => f.bytes)), chunk);
+        chunk = [];
+        size = 0;
+      };
+      for (const f of frames) {
+        if (size + f.bytes.length > BUNDLE_MAX_BYTES) out();
+        chunk.push(f);
+        size += f.bytes.length + 4;
+      }
+      out();
+    }
+  };
+
+  return {
+    queue(peer, type, doc, payload) {
+      let list = pending.get(peer);
+      if (!list) {
+        list = [];
+        pending.set(peer, list);
+      }
+      list.push({ bytes: encodeFrame(type, doc, payload), type, doc });
+      if (!queued) {
+        queued = true;
+        queueMicrotask(flush);
+      }
+    },
+    setBundles(peer, yes) {
+      if (yes) bundling.add(peer);
+      else bundling.delete(peer);
+    },
+    forget(peer) {
+      pending.delete(peer);
+      bundling.delete(peer);
+    },
+    stats: () => ({ ...stats }),
+  };
+}
