@@ -9,10 +9,11 @@ import { INDEX_TYPES, resourcesFingerprint, scanResources } from '../index/sourc
 import { type IndexWriter, startIndexWriter } from '../index/writer.ts';
 import { type QuotaEscrowService, startQuotaEscrow } from '../quota/service.ts';
 import { sqliteUsage } from '../quota/usage.ts';
+import type { LiveDocBudget } from '../store/live-docs.ts';
 import type { ReplicatedCatalog } from '../store/replicated-catalog.ts';
 import { siteCatalog } from '../store/site-catalog.ts';
 import { type AuthenticatedTransport, authenticateTransport } from '../sync/authenticated-transport.ts';
-import { type CatalogSync, startCatalogSync } from '../sync/catalog-sync.ts';
+import { type CatalogSync, type CatalogSyncOptions, startCatalogSync } from '../sync/catalog-sync.ts';
 import { nextSessionEpoch } from '../sync/session-epoch.ts';
 import { derivedTestSiteKey, loadOrCreateSiteKey, type SiteKey, siteKeyFromProtobuf } from '../sync/site-key.ts';
 import { catalogKeyLookup, publishSiteKey } from '../sync/site-keys.ts';
@@ -28,6 +29,11 @@ export interface FederatedSiteOptions extends Omit<EdgeSiteOptions, 'catalog' | 
    * in memory (tests: a site restarted with a fresh in-memory database keeps its key; never for real sites).
    */
   siteKey?: SiteKey;
+  /**
+   * Bound on the catalog's live Automerge documents, shared by the sites given the same budget (simulations of
+   * hundreds of sites in one process: federation/store/live-docs.ts). Default: every document stays live.
+   */
+  liveDocs?: LiveDocBudget;
 }
 
 /** The key of {@link FederatedSiteOptions.siteKey}. */
@@ -37,6 +43,18 @@ function siteKeyFor(options: FederatedSiteOptions): SiteKey {
   if (own) return siteKeyFromProtobuf(own.call(options.transport));
   if (options.dbPath === ':memory:') return derivedTestSiteKey(options.config.site);
   return loadOrCreateSiteKey(join(options.config.dataDir, 'federation', 'peer.key'));
+}
+
+/** The sync engine's overlay options from `config.federation.syncOverlay` (unset ones keep the engine's defaults). */
+function syncOverlayOptions(
+  o: FederatedSiteOptions['config']['federation']['syncOverlay'],
+): Partial<CatalogSyncOptions> {
+  if (!o) return {};
+  const overlay = {
+    ...(o.fullMeshMax !== undefined ? { fullMeshMax: o.fullMeshMax } : {}),
+    ...(o.successors !== undefined ? { successors: o.successors } : {}),
+  };
+  return { overlay, ...(o.pushDelayMs !== undefined ? { pushDelayMs: o.pushDelayMs } : {}) };
 }
 
 /** An edge site whose catalog is replicated with its peers. */
@@ -76,7 +94,12 @@ export async function createFederatedSite(options: FederatedSiteOptions): Promis
   const site = await createEdgeSite({
     ...options,
     clock,
-    catalog: siteCatalog({ siteId: config.site, clock, log }),
+    catalog: siteCatalog({
+      siteId: config.site,
+      clock,
+      log,
+      ...(options.liveDocs ? { liveDocs: options.liveDocs } : {}),
+    }),
     federation: async ({ deps, identity }) => {
       const store = deps.catalog as ReplicatedCatalog;
       await publishSiteKey(store, config.site, key.publicKey, clock.now());
@@ -96,6 +119,7 @@ export async function createFederatedSite(options: FederatedSiteOptions): Promis
         clock,
         log: log.child({ component: 'catalog-sync' }),
         intervalMs: config.federation.syncIntervalMs,
+        ...syncOverlayOptions(config.federation.syncOverlay),
       });
       const membership = startMembership({
         catalog: store,

@@ -9,6 +9,7 @@ import { type ConflictEntry, concurrentWriteConflict } from '../catalog/conflict
 import { isTombstone, type LiveEnvelope } from '../catalog/envelope.ts';
 import { parseDocKey } from '../catalog/layout.ts';
 import type { DocReplica } from '../sync/replica.ts';
+import type { LiveDocBudget } from './live-docs.ts';
 import { NameIndex } from './name-index.ts';
 import type { CatalogPersistence, DocChunk } from './persistence.ts';
 import { Shards, sameHeads } from './shards.ts';
@@ -27,6 +28,11 @@ export interface ReplicatedCatalogOptions {
    * background (default 5000 ms; 0: never), so a restart after a crash loads mostly snapshots. At most 64 per period.
    */
   idleCompactMs?: number;
+  /**
+   * Bound on live Automerge documents, possibly shared with other stores of the process (live-docs.ts); documents
+   * past it are kept as saved bytes and loaded on use. Default: every document stays live.
+   */
+  liveDocs?: LiveDocBudget;
 }
 
 /** The catalog store of a federated site, plus what federation needs from it. */
@@ -80,7 +86,7 @@ class ReplicatedCatalogStore implements ReplicatedCatalog {
   constructor(o: ReplicatedCatalogOptions) {
     this.#o = o;
     this.siteId = o.siteId;
-    this.#shards = new Shards(actorOf(o.siteId));
+    this.#shards = new Shards(actorOf(o.siteId), o.liveDocs);
     this.#mem = new CatalogMemory(() => this.#durable.shift() ?? Promise.resolve());
     this.#mem.subscribe((c) => this.#names.update(c.collection, c.id, c.record));
     this.replica = this.#makeReplica();
@@ -120,6 +126,7 @@ class ReplicatedCatalogStore implements ReplicatedCatalog {
       this.#mem.load(collection, records);
       for (const r of records) this.#names.update(collection, r.id, r as CatalogCollections[typeof collection]);
     }
+    this.#shards.trim();
     for (const e of await this.#o.persistence.loadConflicts()) this.#ledger.set(e.id, e);
     const idle = this.#o.idleCompactMs ?? 5000;
     if (idle > 0) this.#stopIdle = this.#o.clock.every(idle, () => this.#compactIdle(idle));
@@ -144,8 +151,8 @@ class ReplicatedCatalogStore implements ReplicatedCatalog {
     for (const doc of docs) {
       this.#chunks.set(doc, 1);
       tail = tail.then(() => {
-        const h = this.#shards.get(doc);
-        return h ? p.compact(doc, h.save()) : undefined;
+        const bytes = this.#shards.save(doc);
+        return bytes ? p.compact(doc, bytes) : undefined;
       });
     }
     this.#io = tail.catch((err: unknown) => this.#o.log.error({ err }, 'catalog compaction failed'));
@@ -177,6 +184,8 @@ class ReplicatedCatalogStore implements ReplicatedCatalog {
       chunks = this.#shards.commit(writes, { now: this.#o.clock.now(), site: this.siteId });
     } catch (err) {
       return Promise.reject(err);
+    } finally {
+      this.#shards.trim();
     }
     const durable = this.#write(chunks, []);
     durable.catch(() => {});
@@ -214,10 +223,10 @@ class ReplicatedCatalogStore implements ReplicatedCatalog {
     await this.flush();
     // A graceful stop leaves one snapshot per document: the next start loads ~4x faster than from chunks.
     for (const [doc, n] of this.#chunks) {
-      const h = this.#shards.get(doc);
-      if (n <= 1 || !h) continue;
+      const bytes = n <= 1 ? undefined : this.#shards.save(doc);
+      if (!bytes) continue;
       await this.#o.persistence
-        .compact(doc, h.save())
+        .compact(doc, bytes)
         .catch((err: unknown) => this.#o.log.warn({ err, doc }, 'catalog compaction at close failed'));
     }
     this.#docListeners.clear();
@@ -264,6 +273,7 @@ class ReplicatedCatalogStore implements ReplicatedCatalog {
       this.#shards.load(doc, chunks);
       this.#chunks.set(doc, chunks.length);
     }
+    this.#shards.trim();
   }
 
   #docsChanged(docs: readonly string[]): void {
@@ -282,12 +292,20 @@ class ReplicatedCatalogStore implements ReplicatedCatalog {
   }
 
   /** Merges remote changes into one document, then updates memory, the ledger and storage. */
-  #merge(doc: string, step: (h: DocHandle) => void): void {
+  #merge(doc: string, step: (h: DocHandle | undefined) => void): void {
     if (this.#closed || !parseDocKey(doc)) return;
-    const before = this.#shards.ensure(doc).getHeads();
-    step(this.#shards.ensure(doc));
-    const h = this.#shards.ensure(doc); // `step` may have replaced the handle (a snapshot adopted whole)
-    if (sameHeads(before, h.getHeads())) return;
+    try {
+      this.#mergeLive(doc, step);
+    } finally {
+      this.#shards.trim();
+    }
+  }
+
+  #mergeLive(doc: string, step: (h: DocHandle | undefined) => void): void {
+    const before = this.#shards.heads(doc);
+    step(before.length === 0 ? undefined : this.#shards.ensure(doc));
+    const h = this.#shards.get(doc); // `step` may have created the document (a snapshot adopted whole)
+    if (!h || sameHeads(before, h.getHeads())) return;
     const now = this.#o.clock.now();
     const writes: CatalogWrite[] = [];
     const found: ConflictEntry[] = [];
@@ -322,15 +340,25 @@ class ReplicatedCatalogStore implements ReplicatedCatalog {
     return {
       siteId: this.siteId,
       docs: () => shards.keys(),
-      heads: (doc) => shards.get(doc)?.getHeads() ?? [],
-      changeCount: (doc) => shards.get(doc)?.stats().numChanges ?? 0,
-      generateSyncMessage: (doc, state) => shards.ensure(doc).generateSyncMessage(state) ?? null,
-      receiveSyncMessage: (doc, state, message) => this.#merge(doc, (h) => h.receiveSyncMessage(state, message)),
-      snapshot: (doc) => shards.get(doc)?.save(),
+      heads: (doc) => shards.heads(doc),
+      changeCount: (doc) => shards.changeCount(doc),
+      generateSyncMessage: (doc, state) => {
+        try {
+          return shards.ensure(doc).generateSyncMessage(state) ?? null;
+        } finally {
+          shards.trim();
+        }
+      },
+      receiveSyncMessage: (doc, state, message) =>
+        this.#merge(doc, (h) => (h ?? shards.ensure(doc)).receiveSyncMessage(state, message)),
+      snapshot: (doc) => shards.save(doc),
       mergeSnapshot: (doc, bytes) =>
         this.#merge(doc, (h) => {
-          if (h.getHeads().length === 0) this.#expectMemory(bytes.length * 64);
-          h.loadIncremental(bytes);
+          if (h) h.loadIncremental(bytes);
+          else {
+            this.#expectMemory(bytes.length * 64);
+            shards.adopt(doc, bytes);
+          }
         }),
       onDocsChanged: (listener) => {
         this.#docListeners.add(listener);

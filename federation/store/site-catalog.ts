@@ -1,6 +1,7 @@
 import type { Client } from '@libsql/client';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { Logger } from '../../shared/ports/logger.ts';
+import type { LiveDocBudget } from './live-docs.ts';
 import { importLoneCatalog } from './lone-catalog-import.ts';
 import { createReplicatedCatalog, type ReplicatedCatalog } from './replicated-catalog.ts';
 import { sqlitePersistence } from './sqlite-persistence.ts';
@@ -17,6 +18,8 @@ export function siteCatalog(options: {
   clock: Clock;
   log: Logger;
   compactAfter?: number;
+  /** Bound on live Automerge documents (replicated-catalog.ts `liveDocs`). */
+  liveDocs?: LiveDocBudget;
 }): (db: { client: Client }) => Promise<ReplicatedCatalog> {
   return async (db) => {
     const log = options.log.child({ component: 'catalog' });

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { seedDefaultFlavors } from '../../edge-site/compute/index.ts';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../edge-site/fleet/broker.ts';
 import { createFederatedSite, type FederatedSite } from '../../federation/site/federated-site.ts';
+import { LiveDocBudget } from '../../federation/store/live-docs.ts';
 import { createMemoryNetwork, type MemoryNetwork } from '../../federation/transports/memory.ts';
 import { parseAgentConfig, parseSiteConfig } from '../../shared/config.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
@@ -28,6 +29,12 @@ const START = Date.UTC(2026, 0, 1);
 const ADMIN_PASSWORD = 'scenario-admin';
 /** Writes that may ask peers first (a boot reserves quota from the escrow, which may ask another site). */
 const CLOCK_BOUND = /^\/compute\/v2\.1\/(servers|os-quota-sets\/[^/]+)$/;
+/**
+ * Live Automerge documents kept across all simulated sites (federation/store/live-docs.ts): each site holds a
+ * replica of every site's per-owner documents (~3 per site), so 1,000 sites hold ~3M documents, which do not fit live
+ * (~12 KB of wasm memory each, one 4 GiB wasm memory per process). The others stay as saved bytes, loaded on use.
+ */
+const LIVE_DOCS = Number(process.env.BRUME_SIM_LIVE_DOCS ?? 4096);
 
 /** A clock that reads `offset` ms ahead of (or behind) the shared virtual clock: a site with a skewed clock. */
 function skewed(base: VirtualClock, offset: { ms: number }): Clock {
@@ -56,6 +63,7 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
   const broker: EmbeddedBroker = await startEmbeddedBroker('127.0.0.1', 0);
   const killed = new Set(s.faults.flatMap((f) => (f.kill ? [f.kill] : [])));
   const dir = mkdtempSync(join(tmpdir(), 'brume-sim-'));
+  const liveDocs = new LiveDocBudget(LIVE_DOCS);
   const pending = new Set<Promise<unknown>>();
   const sites = new Map<string, SimSite>();
   let t0 = START;
@@ -121,6 +129,7 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
       ids: seededIds(seed * 100_003 + index + 1, () => c.now()),
       dbPath: ss.dbPath,
       transport: net.endpoint(ss.name),
+      liveDocs,
     });
   };
 

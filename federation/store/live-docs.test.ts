@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { manualClock } from '../../edge-site/testing/deps.ts';
+import { silentLogger } from '../../shared/ports/logger.ts';
+import type { User } from '../../shared/schemas/catalog/index.ts';
+import { runCatalogStoreContract } from '../../shared/testing/run-catalog-store-contract.ts';
+import { startCatalogSync } from '../sync/catalog-sync.ts';
+import { snapshotOf } from '../testing/federation.ts';
+import { createMemoryNetwork } from '../transports/memory.ts';
+import { LiveDocBudget } from './live-docs.ts';
+import { memoryPersistence } from './memory-persistence.ts';
+import type { CatalogPersistence } from './persistence.ts';
+import { createReplicatedCatalog, type ReplicatedCatalog } from './replicated-catalog.ts';
+
+const user = (id: string, name = id): User => ({ id, name, domain_id: 'default', enabled: true });
+
+// Every operation of the store contract with at most one live document: each use loads it back from its bytes.
+const persisted = new WeakMap<ReplicatedCatalog, CatalogPersistence>();
+const openOne = async (p: CatalogPersistence = memoryPersistence()) => {
+  const s = await createReplicatedCatalog({
+    siteId: 'a',
+    persistence: p,
+    clock: manualClock(),
+    log: silentLogger,
+    liveDocs: new LiveDocBudget(1),
+  });
+  persisted.set(s, p);
+  return s;
+};
+runCatalogStoreContract('replicated, one live document', {
+  open: () => openOne(),
+  async reopen(s) {
+    await s.close();
+    return openOne(persisted.get(s as ReplicatedCatalog));
+  },
+});
+
+describe('live document budget', () => {
+  it('evicts least recently used documents and loads them back on use', async () => {
+    const budget = new LiveDocBudget(2);
+    const s = await createReplicatedCatalog({
+      siteId: 'a',
+      persistence: memoryPersistence(),
+      clock: manualClock(),
+      log: silentLogger,
+      liveDocs: budget,
+    });
+    for (let i = 0; i < 40; i++) await s.put('users', user(`u${i}`));
+    const docs = s.replica.docs();
+    expect(docs.length).toBeGreaterThan(10);
+    expect(budget.stats().live).toBeLessThanOrEqual(2);
+    expect(budget.stats().evictions).toBeGreaterThan(0);
+    // An evicted document answers heads and bytes without being loaded; a write loads it back.
+    const loads = budget.stats().loads;
+    const heads = docs.map((d) => s.replica.heads(d));
+    expect(heads.every((h) => h.length === 1)).toBe(true);
+    expect(s.replica.snapshot(docs[0] ?? '')?.length).toBeGreaterThan(0);
+    expect(budget.stats().loads).toBe(loads);
+    await s.put('users', user('u0', 'renamed'));
+    expect(s.get('users', 'u0')?.name).toBe('renamed');
+    await s.close();
+  });
+
+  it('three replicas sharing a budget of two documents converge like unbounded ones', async () => {
+    const clock = manualClock();
+    const net = createMemoryNetwork({ clock });
+    const budget = new LiveDocBudget(2);
+    const ids = ['a', 'b', 'c'];
+    const sites = await Promise.all(
+      ids.map(async (id) => {
+        const store = await createReplicatedCatalog({
+          siteId: id,
+          persistence: memoryPersistence(),
+          clock,
+          log: silentLogger,
+          liveDocs: budget,
+        });
+        const sync = startCatalogSync({
+          replica: store.replica,
+          transport: net.endpoint(id),
+          clock,
+          log: silentLogger,
+        });
+        return { id, store, sync };
+      }),
+    );
+    const settle = async () => {
+      for (let i = 0; i < 5; i++) {
+        await net.settle();
+        clock.advance(1000);
+        for (const s of sites) await s.store.flush();
+      }
+      await net.settle();
+    };
+    for (const s of sites) for (let i = 0; i < 20; i++) await s.store.put('users', user(`${s.id}${i}`));
+    await settle();
+    net.partition([['a'], ['b', 'c']]);
+    await sites[0]?.store.put('users', user('shared', 'from-a'));
+    await sites[2]?.store.put('users', user('shared', 'from-c'));
+    await sites[1]?.store.delete('users', 'a3');
+    await settle();
+    net.heal();
+    await settle();
+    const [first, ...rest] = sites.map((s) => snapshotOf(s.store));
+    expect((first?.users ?? []).length).toBe(60);
+    for (const r of rest) expect(r).toEqual(first);
+    expect(budget.stats().live).toBeLessThanOrEqual(2);
+    expect(budget.stats().loads).toBeGreaterThan(0);
+    for (const s of sites) {
+      s.sync.stop();
+      await s.store.close();
+    }
+  });
+});
