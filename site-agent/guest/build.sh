@@ -63,7 +63,7 @@ file_is_static=$(od -An -c -N 4 /bin/busybox | tr -d ' ')
 [ "$file_is_static" = '177ELF' ] || { echo "build.sh: /bin/busybox is not an ELF binary" >&2; exit 1; }
 for applet in sh mount umount mkdir cat echo sed grep ls sleep ip ifconfig route udhcpc hostname modprobe insmod \
   poweroff reboot head tail tr cut base64 dd od mknod blkid findfs uname ping sync setsid cttyhack true false \
-  ps kill wc date awk; do
+  ps kill wc date awk wget timeout; do
   ln -sf busybox "$root/bin/$applet"
 done
 install -m 0755 "$here/init" "$root/init"

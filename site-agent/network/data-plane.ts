@@ -12,6 +12,7 @@ import type { InstancePort } from '../../shared/schemas/agent-protocol.ts';
 import type { HostNetworkPolicy } from '../../shared/schemas/network-policy.ts';
 import { isOurProcess, readPid, signal } from '../drivers/qemu/process.ts';
 import { dhcpSubnet, dnsmasqArgs, firstV4, renderHostsFile } from './dnsmasq.ts';
+import { createMetadataService } from './metadata-service.ts';
 import { bridgeName, networkFiles, tapName } from './names.ts';
 import { type FilteredPort, renderRuleset } from './nft.ts';
 import { alreadyGone, alreadyThere, inNs, sh } from './sh.ts';
@@ -63,6 +64,8 @@ export interface DataPlaneOptions {
 export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPlane {
   const { dir, namespace: ns, log } = options;
   const files = networkFiles(dir);
+  // 169.254.169.254 for the guests: per-network DNAT, a proxy in the namespace, the relay to the site (metadata*.ts).
+  const metadata = createMetadataService({ dir, namespace: ns, log });
   let state: State = { ports: {}, policy: null };
   let loaded = false;
   let chain: Promise<unknown> = Promise.resolve();
@@ -162,6 +165,9 @@ export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPl
     await mkdir(dir, { recursive: true });
     await writeFile(files.ruleset, text);
     await inNs(ns, 'nft', ['-f', files.ruleset]);
+    await metadata
+      .sync(Object.values(state.ports), state.policy?.metadata)
+      .catch((err: unknown) => log.error({ err: (err as Error).message }, 'metadata service not set up'));
   }
 
   async function unplug(portIds: string[]): Promise<void> {
@@ -178,6 +184,7 @@ export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPl
     }
     if (Object.keys(state.ports).length === 0) {
       // Nothing left on this host: no namespace either (it comes back with the next port).
+      await metadata.stop();
       await quiet(sh('ip', ['netns', 'del', ns]), alreadyGone);
       log.info({ namespace: ns }, 'network namespace removed');
     }
@@ -261,6 +268,7 @@ export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPl
         for (const networkId of new Set(Object.values(state.ports).map((p) => p.networkId))) {
           await removeNetwork(networkId);
         }
+        await metadata.stop();
         await quiet(sh('ip', ['netns', 'del', ns]), alreadyGone);
         state = { ports: {}, policy: null };
         await rm(dir, { recursive: true, force: true });

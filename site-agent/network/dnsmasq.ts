@@ -86,5 +86,10 @@ export function dnsmasqArgs(opts: {
     `--dhcp-option=option:mtu,${opts.subnet.mtu}`,
   ];
   args.push(opts.subnet.gateway ? `--dhcp-option=option:router,${opts.subnet.gateway}` : '--dhcp-option=option:router');
+  // The metadata service sits on this bridge (metadata.ts): option 121 routes 169.254.169.254 to it, whichever
+  // address the gateway is. A client given option 121 ignores option 3 (RFC 3442), so the default route goes too.
+  const routes = [`169.254.169.254/32,${opts.subnet.serverIp}`];
+  if (opts.subnet.gateway) routes.push(`0.0.0.0/0,${opts.subnet.gateway}`);
+  args.push(`--dhcp-option=option:classless-static-route,${routes.join(',')}`);
   return args;
 }
