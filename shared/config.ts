@@ -92,6 +92,18 @@ export const siteConfigSchema = z.object({
       /** Anti-entropy period of catalog sync. */
       syncIntervalMs: z.number().int().positive().default(1000),
       /**
+       * Catalog sync overlay (federation/sync/overlay.ts): up to `fullMeshMax` reachable sites (default 8) every peer
+       * gets pushes; above, each site talks to `successors` ring successors and predecessors (default 2) plus
+       * log2(n) fingers, and merges are relayed. `pushDelayMs` (default 0) batches bursts of writes per peer.
+       */
+      syncOverlay: z
+        .object({
+          fullMeshMax: z.number().int().min(1).optional(),
+          successors: z.number().int().min(1).optional(),
+          pushDelayMs: z.number().int().min(0).optional(),
+        })
+        .optional(),
+      /**
        * Shared secret a site proves it holds when it first contacts peers that do not know its key yet (see
        * federation/README.md, "Trust"). Unset: a new site's key is trusted on first use.
        */
@@ -142,6 +154,8 @@ export const agentConfigSchema = z.object({
    * agent runs as root with `ip netns`, nft and dnsmasq, else user-mode; `user` = user-mode NICs only (no VM-to-VM).
    */
   network: z.enum(['auto', 'user']).default('auto'),
+  /** The address this host serves volume exports (NBD) on to the site's other hosts. */
+  storageAddress: z.string().default('127.0.0.1'),
   /** Fake driver: the host it pretends to be, and injected delays/failures. */
   fake: z
     .object({

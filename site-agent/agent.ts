@@ -189,7 +189,11 @@ export function createAgent(options: AgentOptions): Agent {
     async start() {
       const recovered = await driver.recover();
       for (const i of recovered) known.set(i.id, i.powerState);
-      const inventory = await driver.inventory();
+      const storage = await driver.volumeStorage?.capacity().catch((err: unknown) => {
+        log.warn({ err: String(err) }, 'volume storage unavailable');
+        return undefined;
+      });
+      const inventory = { ...(await driver.inventory()), ...(storage ? { volumeStorage: storage } : {}) };
       const online = () => status('online', { inventory, availabilityZone: config.availabilityZone });
       const c = mqtt.connect(config.mqttUrl, {
         clientId: `brume-agent-${config.site}-${config.host}`,

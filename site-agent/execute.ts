@@ -7,7 +7,7 @@ export type Effect = { instance: InstanceInfo; deleted: false } | { instanceId: 
 
 /**
  * Runs one command on the driver. Results: `spawn`/`start`/`stop`/`reboot`/`pause`/`unpause`/`suspend`/`resume`/
- * `inspect` → InstanceInfo; `destroy`/`detach_volume` → null; `attach_volume` → `{ device }`; `console` → the log text (string); `list` → InstanceInfo[].
+ * `inspect` → InstanceInfo; `destroy`/`detach_volume` → null; `attach_volume` → `{ device }`; `volume_*` → see AgentCommand; `console` → the log text (string); `list` → InstanceInfo[].
  */
 export async function execute(
   driver: HypervisorDriver,
@@ -39,6 +39,13 @@ export async function execute(
     case 'detach_volume':
       await driver.detachVolume(cmd.instanceId, cmd.volumeId, cmd.timeoutMs ? { timeoutMs: cmd.timeoutMs } : {});
       return { result: null, effect: null };
+    case 'volume_create':
+    case 'volume_delete':
+    case 'volume_extend':
+    case 'volume_export':
+    case 'volume_unexport':
+    case 'volume_upload':
+      return { result: await executeVolume(driver, cmd), effect: null };
     case 'destroy':
       await driver.destroy(cmd.instanceId);
       return { result: null, effect: { instanceId: cmd.instanceId, deleted: true } };
@@ -51,6 +58,32 @@ export async function execute(
       return changed(await driver[cmd.op](cmd.instanceId));
     default:
       throw badRequest('agent.unknown_command', `Unknown command ${JSON.stringify((cmd as { op?: unknown }).op)}.`);
+  }
+}
+
+type VolumeCommand = Extract<AgentCommand, { op: `volume_${string}` }>;
+
+/** The `volume_*` commands on the host's volume storage (site-agent/volumes). */
+async function executeVolume(driver: HypervisorDriver, cmd: VolumeCommand): Promise<unknown> {
+  const storage = driver.volumeStorage;
+  if (!storage) throw badRequest('agent.no_volume_storage', 'This host keeps no volumes.');
+  switch (cmd.op) {
+    case 'volume_create':
+      return storage.create(cmd.name, cmd.sizeGiB, cmd.source);
+    case 'volume_delete':
+      await storage.delete(cmd.name);
+      return null;
+    case 'volume_extend':
+      await storage.extend(cmd.name, cmd.sizeGiB);
+      return null;
+    case 'volume_export':
+      return storage.export(cmd.name, cmd.client, cmd.readOnly === true);
+    case 'volume_unexport':
+      await storage.unexport(cmd.name, cmd.client);
+      return null;
+    case 'volume_upload':
+      await storage.upload(cmd.name, { url: cmd.url, token: cmd.token, diskFormat: cmd.diskFormat });
+      return null;
   }
 }
 
@@ -68,5 +101,7 @@ export function instanceKey(cmd: AgentCommand): string | null {
   if (cmd.op === 'list') return null;
   // Policies replace each other: one at a time, in arrival order (instance ids are UUIDs, never this key).
   if (cmd.op === 'network_policy') return 'network_policy';
+  // A volume's commands run one after another (a delete never races its create); never an instance id.
+  if ('name' in cmd) return `volume:${cmd.name}`;
   return cmd.instanceId;
 }

@@ -31,7 +31,11 @@ export interface VolumeHotplug {
     device: string;
     attachmentId: string;
     requestId: string;
+    /** The volume's handle (to stop its export when it lives on another host). */
+    path?: string | null;
   }): Promise<void>;
+  /** Optional: frees what the attachment held besides the plug (a deleted server's export of a remote volume). */
+  release?(input: { host: string; volumeId: string; path: string; attachmentId: string }): Promise<void>;
 }
 
 /** What the attachment operations use. */
@@ -186,6 +190,7 @@ export function attachmentRecords(deps: SiteDeps, volumes: Volumes, hotplug?: Vo
               device: a.device ?? '',
               attachmentId: a.id,
               requestId: deps.ids.uuid(),
+              path: v.path,
             });
           }
           await db.delete(volumeAttachments).where(eq(volumeAttachments.id, a.id));
@@ -210,6 +215,11 @@ export function attachmentRecords(deps: SiteDeps, volumes: Volumes, hotplug?: Vo
         await db.delete(volumeAttachments).where(eq(volumeAttachments.id, a.id));
         const v = await volumes.get(a.volumeId);
         if (!v) continue;
+        if (hotplug?.release && a.hostName && v.path) {
+          await hotplug
+            .release({ host: a.hostName, volumeId: v.id, path: v.path, attachmentId: a.id })
+            .catch((err: unknown) => deps.log.warn({ err, volume: v.id }, 'volume export not stopped'));
+        }
         const left = (await ofVolume(v.id)).length;
         await volumes.patch(v.id, {
           status: left > 0 ? 'in-use' : 'available',

@@ -1,13 +1,15 @@
 /**
  * The storage behind volumes: a small port with a file implementation (sparse raw files, or qcow2 through
- * `qemu-img`, under `<dataDir>/volumes/`) and a fake for tests. One backend per site for now: every host of the site
- * reads the same directory (a later step gives each host its own storage and moves bytes on attach).
+ * `qemu-img`, under `<dataDir>/volumes/`) and a fake for tests. A site whose agents keep volumes uses the agent
+ * backend (agent-backend.ts: each volume on one host, like cinder-volume on a storage host); this file backend is
+ * the site-folder storage of a site without such agents, and reads the volumes created there before.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BrumeError } from '../../shared/errors.ts';
+import type { InstanceSpec } from '../../shared/schemas/agent-protocol.ts';
 
 const run = promisify(execFile);
 const GiB = 1024 ** 3;
@@ -20,6 +22,18 @@ export interface VolumeSource {
   path: string;
   /** Its format (`raw`, `qcow2`, …); converted to the backend's format when they differ. */
   format: string;
+  /** A Glance image, for backends whose hosts fetch it themselves (`path` is then the site's own copy). */
+  image?: NonNullable<InstanceSpec['image']>;
+}
+
+/** Where a new volume should go (host names; ignored by single-place backends). */
+export interface VolumePlacement {
+  /** Preferred host (boot from volume: the server's). */
+  prefer?: string;
+  /** Only these hosts (same_host hint). */
+  only?: string[];
+  /** Not these hosts (different_host hint). */
+  avoid?: string[];
 }
 
 /**
@@ -29,11 +43,22 @@ export interface VolumeSource {
 export interface VolumeBackend {
   /** `raw` or `qcow2`: the format of the handles it creates (what a hypervisor attaches). */
   readonly format: string;
-  create(id: string, sizeGiB: number, from?: VolumeSource): Promise<string>;
+  /** `placement` may be computed lazily (asked only by backends that choose among hosts). */
+  create(
+    id: string,
+    sizeGiB: number,
+    from?: VolumeSource,
+    placement?: VolumePlacement | (() => Promise<VolumePlacement>),
+  ): Promise<string>;
   delete(handle: string): Promise<void>;
   extend(handle: string, sizeGiB: number): Promise<void>;
   /** Copies `handle` to a new snapshot handle named after `snapshotId`. */
   snapshot(handle: string, snapshotId: string): Promise<string>;
+  /**
+   * Optional: writes the bytes into a Glance image (`PUT url`); resolves false when `handle` is not this
+   * backend's to upload (the caller then reads a local file).
+   */
+  upload?(handle: string, target: { url: string; token: string; diskFormat: string }): Promise<boolean>;
 }
 
 function failure(op: string, err: unknown): BrumeError {

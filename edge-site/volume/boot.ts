@@ -9,18 +9,40 @@ import type { Clock } from '../../shared/ports/clock.ts';
 import type { VolumeAttachSpec } from '../../shared/schemas/agent-protocol.ts';
 import type { AuthContext } from '../api/env.ts';
 import type { BootVolumeRequest } from '../services.ts';
+import type { VolumeAccess } from './access.ts';
 import type { Attachments } from './attachments.ts';
 import type { Volumes } from './volumes.ts';
 
 /** How long a build waits for a boot volume being created (an image copy) before failing. */
 const CREATE_WAIT_MS = 10 * 60_000;
+/** How long a new boot volume waits for its server's host before being placed without it. */
+const HOST_WAIT_MS = 5 * 60_000;
 
 const invalidBdm = (reason: string) => badRequest('compute.invalid_bdm', `Block Device Mapping is Invalid: ${reason}`);
 
 /** Builds the boot-volume operations. */
-export function bootVolumes(volumes: Volumes, attachments: Attachments, clock: Clock, format: 'raw' | 'qcow2') {
+export function bootVolumes(volumes: Volumes, attachments: Attachments, clock: Clock, access: VolumeAccess) {
   /** Device names: the root disk is vda; vdb is the config drive, so the others follow from vdc. */
   const deviceOf = (extra: number) => `/dev/vd${String.fromCharCode(99 + Math.min(extra, 23))}`;
+
+  /**
+   * The host the server lands on, once the build knows it (disks() records it): a boot volume is placed there, so
+   * its root disk is a local file. Without one in time (or when the server is gone) the volume is placed as any.
+   */
+  const serverHost = async (serverId: string): Promise<{ prefer?: string }> => {
+    const start = clock.now();
+    let seen = false;
+    for (;;) {
+      const rows = await attachments.ofServer(serverId);
+      const host = rows.find((a) => a.hostName)?.hostName;
+      if (host) return { prefer: host };
+      seen ||= rows.length > 0;
+      // Gone (the build failed and released it), never recorded, or too long: placed as any volume.
+      const waited = clock.now() - start;
+      if ((seen && rows.length === 0) || (!seen && waited > 5_000) || waited > HOST_WAIT_MS) return {};
+      await clock.sleep(100);
+    }
+  };
 
   return {
     /** Records the server's block device mappings; 400 (nothing recorded) when one cannot be honoured. */
@@ -59,11 +81,15 @@ export function bootVolumes(volumes: Volumes, attachments: Attachments, clock: C
             continue;
           }
           if (r.source === 'blank' && r.sizeGiB === undefined) throw invalidBdm('a blank volume needs volume_size.');
-          const v = await volumes.create(auth, {
-            ...(r.sizeGiB !== undefined ? { size: r.sizeGiB } : {}),
-            ...(r.source === 'image' ? { imageRef: r.uuid ?? '' } : {}),
-            ...(r.source === 'snapshot' ? { snapshotId: r.uuid ?? '' } : {}),
-          });
+          const v = await volumes.create(
+            auth,
+            {
+              ...(r.sizeGiB !== undefined ? { size: r.sizeGiB } : {}),
+              ...(r.source === 'image' ? { imageRef: r.uuid ?? '' } : {}),
+              ...(r.source === 'snapshot' ? { snapshotId: r.uuid ?? '' } : {}),
+            },
+            { placement: () => serverHost(serverId) },
+          );
           created.push(v.id);
           await attachments.attachForBoot(v, target, { creating: true });
         }
@@ -113,10 +139,7 @@ export function bootVolumes(volumes: Volumes, attachments: Attachments, clock: C
         if (v.status === 'available') await volumes.patch(v.id, { status: 'in-use', attachStatus: 'attached' });
         const iso = v.imageMetadata?.disk_format === 'iso';
         const disk: VolumeAttachSpec = {
-          volumeId: v.id,
-          path: v.path,
-          format,
-          serial: v.id.slice(0, 20),
+          ...(await access.diskFor({ host: host ?? '', volumeId: v.id, handle: v.path, attachmentId: a.id })),
           ...(iso ? { media: 'cdrom' } : {}),
         };
         if (a.bootIndex === 0) root = disk;

@@ -1,6 +1,7 @@
 import type { SiteConfig } from '../../shared/config.ts';
 import type { ImageService, SiteDeps } from '../services.ts';
 import type { Attachments } from './attachments.ts';
+import type { VolumeBackend } from './backend.ts';
 import type { VolumeQuotas } from './quotas.ts';
 import type { Snapshots } from './snapshots.ts';
 import type { Volumes } from './volumes.ts';
@@ -13,6 +14,8 @@ export interface VolumeContext {
   attachments: Attachments;
   quotas: VolumeQuotas;
   image: ImageService;
+  /** The storage (uploads go through it when its hosts hold the bytes). */
+  backend?: VolumeBackend;
 }
 
 /** The public base URL of the volume service (`…/volume`). */

@@ -1,6 +1,7 @@
 /** Cinder's JSON documents for volumes and snapshots. */
 import type { AuthContext } from '../api/env.ts';
 import { isAdmin } from '../api/policy.ts';
+import { cinderHost } from './handles.ts';
 import { type AttachmentRow, isoMicro, type SnapshotRow, type VolumeRow } from './model.ts';
 
 /** `self` and `bookmark` links of a resource under `base` (the service URL without version). */
@@ -65,7 +66,7 @@ export function volumeView(
     doc['os-vol-tenant-attr:tenant_id'] = v.projectId;
     if (v.imageMetadata) doc.volume_image_metadata = { ...v.imageMetadata };
     if (isAdmin(auth)) {
-      doc['os-vol-host-attr:host'] = 'site@file#file';
+      doc['os-vol-host-attr:host'] = cinderHost(v.path, 'site');
       doc['os-vol-mig-status-attr:migstat'] = null;
       doc['os-vol-mig-status-attr:name_id'] = null;
     }

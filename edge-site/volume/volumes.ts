@@ -10,7 +10,8 @@ import type { AuthContext } from '../api/env.ts';
 import { isAdmin, projectOf } from '../api/policy.ts';
 import { volumeAttachments, volumeSnapshots, volumes } from '../db/schema/volume.ts';
 import type { ImageService, SiteDeps } from '../services.ts';
-import type { VolumeBackend, VolumeSource } from './backend.ts';
+import type { VolumeBackend, VolumePlacement, VolumeSource } from './backend.ts';
+import { parseHandle } from './handles.ts';
 import {
   assertVisible,
   DEFAULT_TYPE,
@@ -35,6 +36,9 @@ export interface CreateVolumeInput {
   availabilityZone?: string;
   metadata?: Record<string, string>;
   multiattach?: boolean;
+  /** Cinder's scheduler hints: volume ids whose host the new volume shares / avoids. */
+  sameHost?: string[];
+  differentHost?: string[];
 }
 
 /** What the volume routes and compute use. */
@@ -83,7 +87,12 @@ export function volumeRecords(deps: SiteDeps, backend: VolumeBackend, image: Ima
         .where(eq(volumes.projectId, projectOf(auth)));
     },
 
-    async create(auth: AuthContext, input: CreateVolumeInput): Promise<VolumeRow> {
+    /** `opts.placement`: where the volume should go (boot volumes: the server's host), asked when it is placed. */
+    async create(
+      auth: AuthContext,
+      input: CreateVolumeInput,
+      opts: { placement?: () => Promise<VolumePlacement> } = {},
+    ): Promise<VolumeRow> {
       const projectId = projectOf(auth);
       if (input.volumeType !== undefined && ![DEFAULT_TYPE.id, DEFAULT_TYPE.name].includes(input.volumeType)) {
         throw notFound('volume.type_not_found', `Volume type with name ${input.volumeType} could not be found.`);
@@ -145,6 +154,15 @@ export function volumeRecords(deps: SiteDeps, backend: VolumeBackend, image: Ima
         source = {
           path: join(deps.config.dataDir, 'images', img.id),
           format: img.disk_format === 'qcow2' ? 'qcow2' : 'raw',
+          // An agent host fetches it from Glance itself (through its image cache), with the caller's token.
+          image: {
+            id: img.id,
+            diskFormat: img.disk_format ?? null,
+            size: img.size ?? null,
+            hash: img.os_hash_value ?? null,
+            url: image.fileUrl(img.id),
+            ...(auth.token ? { token: auth.token } : {}),
+          },
         };
         bootable = true;
         imageMetadata = {
@@ -158,6 +176,24 @@ export function volumeRecords(deps: SiteDeps, backend: VolumeBackend, image: Ima
         };
       }
       if (size === undefined) throw badRequest('volume.invalid_size', 'Invalid input received: size is required.');
+      const hinted = async (ids: string[] | undefined) => {
+        if (!ids?.length) return undefined;
+        const hosts: string[] = [];
+        for (const id of ids) {
+          const other = await get(id);
+          assertVisible(auth, other, volumeNotFound(id));
+          const host = parseHandle(other?.path)?.host;
+          if (host) hosts.push(host);
+        }
+        return hosts;
+      };
+      const only = await hinted(input.sameHost);
+      const avoid = await hinted(input.differentHost);
+      const placement = async (): Promise<VolumePlacement> => ({
+        ...(opts.placement ? await opts.placement() : {}),
+        ...(only ? { only } : {}),
+        ...(avoid ? { avoid } : {}),
+      });
       await quotas.reserve(projectId, { volumes: 1, gigabytes: size });
       const now = deps.clock.now();
       const row: VolumeRow = {
@@ -187,7 +223,7 @@ export function volumeRecords(deps: SiteDeps, backend: VolumeBackend, image: Ima
         'volume create',
         row.id,
         async () => {
-          const path = await backend.create(row.id, size, source);
+          const path = await backend.create(row.id, size, source, placement);
           await patch(row.id, { path, status: 'available' });
         },
         () => patch(row.id, { status: 'error' }),

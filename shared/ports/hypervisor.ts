@@ -1,9 +1,12 @@
 import type {
   HostInventory,
+  HostVolumeStorage,
   InstanceInfo,
   InstancePort,
   InstanceSpec,
   VolumeAttachSpec,
+  VolumeCreateSource,
+  VolumeNbdExport,
 } from '../schemas/agent-protocol.ts';
 import type { HostNetworkPolicy } from '../schemas/network-policy.ts';
 
@@ -65,5 +68,27 @@ export interface HypervisorDriver {
   /** The serial console log, last `lines` lines when given. */
   consoleLog(id: string, lines?: number): Promise<string>;
   /** Releases resources held by the driver itself (not the VMs). */
+  close(): Promise<void>;
+  /** Optional: the host's volume storage (the `volume_*` commands); hosts without it keep no volumes. */
+  readonly volumeStorage?: VolumeStorage;
+}
+
+/**
+ * Volumes kept on an agent's host (Cinder's volume service on a storage host): files under the agent's data dir
+ * (site-agent/volumes/file-storage.ts) or memory (the fake driver). Every operation is idempotent; `create` either
+ * completes or leaves nothing behind; deleting a missing name succeeds. Names are `volume-<id>` / `snapshot-<id>`.
+ */
+export interface VolumeStorage {
+  capacity(): Promise<HostVolumeStorage>;
+  create(
+    name: string,
+    sizeGiB: number,
+    source?: VolumeCreateSource,
+  ): Promise<{ path: string; format: 'raw' | 'qcow2'; sizeGiB: number }>;
+  delete(name: string): Promise<void>;
+  extend(name: string, sizeGiB: number): Promise<void>;
+  export(name: string, client: string, readOnly: boolean): Promise<VolumeNbdExport>;
+  unexport(name: string, client: string): Promise<void>;
+  upload(name: string, target: { url: string; token: string; diskFormat: string }): Promise<void>;
   close(): Promise<void>;
 }

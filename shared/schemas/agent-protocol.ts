@@ -74,6 +74,40 @@ export interface VolumeAttachSpec {
   readOnly?: boolean;
   /** A boot volume holding an ISO image (Glance disk_format `iso`) boots as a CD-ROM. Default `disk`. */
   media?: 'disk' | 'cdrom';
+  /**
+   * The volume lives on another host of the site, which serves it over NBD (`volume_export`): the hypervisor opens
+   * this export instead of `path` (then informative only), with `format` the guest-visible layer (`raw`).
+   */
+  nbd?: VolumeNbdExport;
+}
+
+/** An NBD export of a volume by its storage host (`volume_export`'s result), authenticated by TLS-PSK. */
+export interface VolumeNbdExport {
+  host: string;
+  port: number;
+  /** The export name. */
+  export: string;
+  /** TLS-PSK identity (the attaching host's name) and its hex key; only that identity can open the export. */
+  pskIdentity: string;
+  pskKey: string;
+}
+
+/** Where a new volume's bytes come from (`volume_create`). */
+export type VolumeCreateSource =
+  /** Another volume or snapshot on the same host (a copy: clones, snapshots, volumes from snapshots). */
+  | { kind: 'local'; name: string }
+  /** A Glance image, fetched through the host's image cache and converted with qemu-img. */
+  | { kind: 'image'; image: NonNullable<InstanceSpec['image']> };
+
+/** Volume storage a host offers (inventory; hosts without it keep no volumes). */
+export interface HostVolumeStorage {
+  /** Cinder's backend and pool names (`<host>@<backend>#<pool>`). */
+  backend: string;
+  pool: string;
+  totalGiB: number;
+  freeGiB: number;
+  /** The address other hosts reach its NBD exports on. */
+  address: string;
 }
 
 /** What a driver knows about one VM. */
@@ -94,6 +128,8 @@ export interface HostInventory {
   cpuInfo?: string;
   /** The host enforces security groups (its agent takes `network_policy` commands; site-agent/network). */
   networkDataPlane?: boolean;
+  /** The host keeps volumes (its agent takes the `volume_*` commands). */
+  volumeStorage?: HostVolumeStorage;
 }
 
 /** A command from site to agent. Idempotent: the same `requestId` is executed at most once. */
@@ -113,7 +149,22 @@ export type AgentCommand =
   | { op: 'unplug_port'; instanceId: string; portId: string }
   /** Result: `{ device }` (the predicted guest device name). */
   | { op: 'attach_volume'; instanceId: string; volume: VolumeAttachSpec }
-  | { op: 'detach_volume'; instanceId: string; volumeId: string; timeoutMs?: number };
+  | { op: 'detach_volume'; instanceId: string; volumeId: string; timeoutMs?: number }
+  /**
+   * Volume storage on the host (names are `volume-<id>` or `snapshot-<id>`; all idempotent). Create result:
+   * `{ path, format, sizeGiB }`; a failed create leaves nothing behind.
+   */
+  | { op: 'volume_create'; name: string; sizeGiB: number; source?: VolumeCreateSource }
+  /** Result: null; deleting a missing volume succeeds (its exports go too). */
+  | { op: 'volume_delete'; name: string }
+  /** Result: null; never shrinks. */
+  | { op: 'volume_extend'; name: string; sizeGiB: number }
+  /** Serves the volume over NBD to one host (`client`); result: {@link VolumeNbdExport}. */
+  | { op: 'volume_export'; name: string; client: string; readOnly?: boolean }
+  /** Stops that export; result: null. */
+  | { op: 'volume_unexport'; name: string; client: string }
+  /** Writes the volume's bytes into a Glance image (`PUT url` with `token`), converted to `diskFormat`; null. */
+  | { op: 'volume_upload'; name: string; url: string; token: string; diskFormat: string };
 
 export interface CommandEnvelope {
   v: 1;

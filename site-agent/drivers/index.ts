@@ -23,11 +23,22 @@ export async function createDriver(config: AgentConfig, clock: Clock, log: Logge
   const dataDir = join(config.dataDir, 'qemu');
   const { hostDataPlane } = await import('../network/for-agent.ts');
   const network = config.network === 'auto' ? await hostDataPlane(config.host, config.dataDir, log) : undefined;
-  return createQemuDriver({
+  const { fileVolumeStorage } = await import('../volumes/file-storage.ts');
+  const imageCache = createImageCache({ dir: join(config.dataDir, 'images'), log });
+  const driver = createQemuDriver({
     dataDir,
     clock,
     log: log.child({ driver: 'qemu' }),
-    imageCache: createImageCache({ dir: join(config.dataDir, 'images'), log }),
+    imageCache,
     ...(network ? { network } : {}),
   });
+  // Volumes live under the agent's own data dir (exports to other hosts on its storage address).
+  const volumeStorage = fileVolumeStorage({
+    dir: join(config.dataDir, 'volumes'),
+    address: config.storageAddress,
+    imageCache,
+    clock,
+    log,
+  });
+  return Object.assign(driver, { volumeStorage });
 }

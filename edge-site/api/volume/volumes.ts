@@ -46,6 +46,15 @@ export function parseCreate(body: unknown): CreateVolumeInput {
     if (m === undefined) throw badRequest('volume.invalid_body', 'Invalid input for field/attribute multiattach.');
     input.multiattach = m;
   }
+  // Cinder's scheduler hints (a sibling of `volume`): same_host / different_host name volumes (one id or a list).
+  const hints = (body as Record<string, unknown>)['OS-SCH-HNT:scheduler_hints'];
+  if (hints && typeof hints === 'object') {
+    const ids = (h: unknown) => (typeof h === 'string' ? [h] : Array.isArray(h) ? h.map(String) : undefined);
+    const same = ids((hints as Record<string, unknown>).same_host);
+    const different = ids((hints as Record<string, unknown>).different_host);
+    if (same) input.sameHost = same;
+    if (different) input.differentHost = different;
+  }
   const hasSource = snapshotId !== undefined || sourceVolid !== undefined;
   if (v.size !== undefined && v.size !== null) input.size = positiveInt(v.size, 'size');
   else if (!hasSource) positiveInt(v.size, 'size');

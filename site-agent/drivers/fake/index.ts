@@ -4,6 +4,7 @@ import { BrumeError, conflict, notFound } from '../../../shared/errors.ts';
 import type { Clock } from '../../../shared/ports/clock.ts';
 import type { HypervisorDriver } from '../../../shared/ports/hypervisor.ts';
 import type { HostInventory, InstanceInfo, InstanceSpec, PowerState } from '../../../shared/schemas/agent-protocol.ts';
+import { memoryVolumeStorage } from '../../volumes/memory-storage.ts';
 import { nextVolumeDevice, volumeSerial } from '../volume-devices.ts';
 import { bootLog } from './console-log.ts';
 import { mulberry32 } from './prng.ts';
@@ -149,6 +150,8 @@ export function createFakeDriver(options: FakeDriverOptions): FakeDriver {
   return {
     type: 'fake',
     calls,
+    // Volumes in memory, behind the same commands as a qemu host's files.
+    volumeStorage: memoryVolumeStorage({ totalGiB: inventory.diskGiB }),
     async inventory() {
       return { ...inventory };
     },

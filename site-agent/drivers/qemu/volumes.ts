@@ -5,12 +5,12 @@
  * command line. Both directions are idempotent: the record and QEMU's live devices are reconciled on every call.
  */
 import { createHash } from 'node:crypto';
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrumeError } from '../../../shared/errors.ts';
 import type { Clock } from '../../../shared/ports/clock.ts';
 import type { Logger } from '../../../shared/ports/logger.ts';
-import type { VolumeAttachSpec } from '../../../shared/schemas/agent-protocol.ts';
+import type { VolumeAttachSpec, VolumeNbdExport } from '../../../shared/schemas/agent-protocol.ts';
 import { nextVolumeDevice, volumeSerial } from '../volume-devices.ts';
 import { run } from './process.ts';
 import type { QmpClient } from './qmp.ts';
@@ -24,6 +24,8 @@ export interface AttachedVolume {
   readOnly: boolean;
   /** The guest device name predicted at attach time (`/dev/vdc`). */
   device: string;
+  /** A volume of another host, opened over NBD (TLS-PSK) instead of `path`. */
+  nbd?: VolumeNbdExport;
 }
 
 /** What the volume operations need from the driver for one VM (called inside its per-VM lock). */
@@ -65,14 +67,31 @@ async function writeAttached(dir: string, volumes: AttachedVolume[]): Promise<vo
   await rename(`${file}.tmp`, file);
 }
 
-const blockdev = (v: AttachedVolume) => {
+/** The TLS credentials object of a remote volume, and the folder holding its key (`keys.psk`). */
+const tlsOf = (dir: string, volumeId: string) => ({
+  id: `t${qemuIds(volumeId).node.slice(1)}`,
+  dir: join(dir, 'nbd-psk', qemuIds(volumeId).node),
+});
+
+/** Writes the pre-shared key a remote volume's export wants (before QEMU opens it). */
+async function writePsk(dir: string, v: { volumeId: string; nbd?: VolumeNbdExport }): Promise<void> {
+  if (!v.nbd) return;
+  const tls = tlsOf(dir, v.volumeId);
+  await mkdir(tls.dir, { recursive: true, mode: 0o700 });
+  await writeFile(join(tls.dir, 'keys.psk'), `${v.nbd.pskIdentity}:${v.nbd.pskKey}\n`, { mode: 0o600 });
+}
+
+const blockdev = (dir: string, v: AttachedVolume) => {
   const ids = qemuIds(v.volumeId);
-  return {
-    'node-name': ids.node,
-    driver: v.format,
-    'read-only': v.readOnly,
-    file: { driver: 'file', filename: v.path, 'read-only': v.readOnly },
-  };
+  const file = v.nbd
+    ? {
+        driver: 'nbd',
+        server: { type: 'inet', host: v.nbd.host, port: String(v.nbd.port) },
+        export: v.nbd.export,
+        'tls-creds': tlsOf(dir, v.volumeId).id,
+      }
+    : { driver: 'file', filename: v.path, 'read-only': v.readOnly };
+  return { 'node-name': ids.node, driver: v.format, 'read-only': v.readOnly, file };
 };
 const deviceArgs = (v: AttachedVolume) => {
   const ids = qemuIds(v.volumeId);
@@ -85,6 +104,20 @@ export async function volumeLaunchArgs(dir: string): Promise<string[]> {
   return volumes.flatMap((v) => {
     const ids = qemuIds(v.volumeId);
     const ro = v.readOnly ? ',read-only=on' : '';
+    if (v.nbd) {
+      const tls = tlsOf(dir, v.volumeId);
+      const n = v.nbd;
+      return [
+        '-object',
+        `tls-creds-psk,id=${tls.id},endpoint=client,dir=${esc(tls.dir)},username=${esc(n.pskIdentity)}`,
+        '-blockdev',
+        `driver=${v.format},node-name=${ids.node}${ro},file.driver=nbd,file.server.type=inet,` +
+          `file.server.host=${esc(n.host)},file.server.port=${n.port},file.export=${esc(n.export)},` +
+          `file.tls-creds=${tls.id}`,
+        '-device',
+        `virtio-blk-pci,id=${ids.device},drive=${ids.node},serial=${v.serial}`,
+      ];
+    }
     return [
       '-blockdev',
       `driver=${v.format},node-name=${ids.node}${ro},file.driver=file,file.filename=${esc(v.path)}`,
@@ -124,16 +157,23 @@ async function releaseNode(vm: VolumeVm, qmp: QmpClient, ids: { node: string; de
   }
 }
 
+const assertLocal = (path: string) =>
+  stat(path).then(
+    () => undefined,
+    (err: unknown) => {
+      throw new BrumeError('bad_request', 'hypervisor.volume_missing', `volume file ${path} is not on this host`, {
+        cause: err,
+      });
+    },
+  );
+
 /** Records the volumes a VM is spawned with, so its first launch plugs them (see InstanceSpec.volumes). */
 export async function recordSpawnVolumes(dir: string, specs: VolumeAttachSpec[]): Promise<void> {
   if (specs.length === 0) return;
   const volumes: AttachedVolume[] = [];
   for (const spec of specs) {
-    await stat(spec.path).catch((err: unknown) => {
-      throw new BrumeError('bad_request', 'hypervisor.volume_missing', `volume file ${spec.path} is not on this host`, {
-        cause: err,
-      });
-    });
+    if (!spec.nbd) await assertLocal(spec.path);
+    await writePsk(dir, spec);
     volumes.push({
       volumeId: spec.volumeId,
       path: spec.path,
@@ -141,6 +181,7 @@ export async function recordSpawnVolumes(dir: string, specs: VolumeAttachSpec[])
       serial: volumeSerial(spec),
       readOnly: spec.readOnly === true,
       device: nextVolumeDevice(volumes.map((v) => v.device)),
+      ...(spec.nbd ? { nbd: spec.nbd } : {}),
     });
   }
   await writeAttached(dir, volumes);
@@ -154,11 +195,7 @@ export async function attachVolume(vm: VolumeVm, spec: VolumeAttachSpec): Promis
   const attached = await readAttached(vm.dir);
   let volume = attached.find((v) => v.volumeId === spec.volumeId);
   if (!volume) {
-    await stat(spec.path).catch((err: unknown) => {
-      throw new BrumeError('bad_request', 'hypervisor.volume_missing', `volume file ${spec.path} is not on this host`, {
-        cause: err,
-      });
-    });
+    if (!spec.nbd) await assertLocal(spec.path);
     volume = {
       volumeId: spec.volumeId,
       path: spec.path,
@@ -166,14 +203,19 @@ export async function attachVolume(vm: VolumeVm, spec: VolumeAttachSpec): Promis
       serial: volumeSerial(spec),
       readOnly: spec.readOnly === true,
       device: nextVolumeDevice(attached.map((v) => v.device)),
+      ...(spec.nbd ? { nbd: spec.nbd } : {}),
     };
   }
   const record = volume;
+  await writePsk(vm.dir, record);
   if (vm.live) {
     await vm.qmp(async (qmp) => {
       const ids = qemuIds(record.volumeId);
       if ((await liveDevices(qmp)).has(ids.device)) return;
-      if (!(await liveNodes(qmp)).has(ids.node)) await qmp.execute('blockdev-add', blockdev(record));
+      if (!(await liveNodes(qmp)).has(ids.node)) {
+        if (record.nbd) await addTlsObject(qmp, vm.dir, record);
+        await qmp.execute('blockdev-add', blockdev(vm.dir, record));
+      }
       try {
         await qmp.execute('device_add', deviceArgs(record));
       } catch (err) {
@@ -185,6 +227,21 @@ export async function attachVolume(vm: VolumeVm, spec: VolumeAttachSpec): Promis
   if (!attached.includes(record)) await writeAttached(vm.dir, [...attached, record]);
   vm.log.info({ volume: record.volumeId, device: record.device, live: vm.live }, 'volume attached');
   return record.device;
+}
+
+/** Adds the TLS-PSK client credentials of a remote volume (kept when they exist already). */
+async function addTlsObject(qmp: QmpClient, dir: string, v: AttachedVolume): Promise<void> {
+  if (!v.nbd) return;
+  const tls = tlsOf(dir, v.volumeId);
+  const objects = await qmp.execute<Array<{ name: string }>>('qom-list', { path: '/objects' });
+  if (objects.some((o) => o.name === tls.id)) return;
+  await qmp.execute('object-add', {
+    'qom-type': 'tls-creds-psk',
+    id: tls.id,
+    endpoint: 'client',
+    dir: tls.dir,
+    username: v.nbd.pskIdentity,
+  });
 }
 
 /** Detaches (see {@link HypervisorDriver.detachVolume}). */
@@ -211,8 +268,12 @@ export async function detachVolume(vm: VolumeVm, volumeId: string, timeoutMs: nu
         }
       }
       await releaseNode(vm, qmp, ids);
+      const tls = tlsOf(vm.dir, volumeId);
+      const objects = await qmp.execute<Array<{ name: string }>>('qom-list', { path: '/objects' });
+      if (objects.some((o) => o.name === tls.id)) await qmp.execute('object-del', { id: tls.id });
     });
   }
+  await rm(tlsOf(vm.dir, volumeId).dir, { recursive: true, force: true });
   const left = attached.filter((v) => v.volumeId !== volumeId);
   if (left.length !== attached.length) await writeAttached(vm.dir, left);
   vm.log.info({ volume: volumeId, live: vm.live }, 'volume detached');
@@ -228,11 +289,14 @@ export async function rootVolumeDisk(
   diskGiB: number,
   qemuImg: string,
 ): Promise<{ rootDisk: string; rootFormat: 'raw' | 'qcow2'; cdrom?: string }> {
-  await stat(spec.path).catch((err: unknown) => {
-    throw new BrumeError('bad_request', 'hypervisor.volume_missing', `boot volume ${spec.path} is not on this host`, {
-      cause: err,
-    });
-  });
+  if (spec.nbd) {
+    throw new BrumeError(
+      'bad_request',
+      'hypervisor.volume_remote_root',
+      `boot volume ${spec.volumeId} lives on another host; a root disk must be local`,
+    );
+  }
+  await assertLocal(spec.path);
   if (spec.media === 'cdrom') {
     await run(qemuImg, ['create', '-q', '-f', 'qcow2', localDisk, String(Math.max(diskGiB, 1) * 1024 ** 3)]);
     return { rootDisk: localDisk, rootFormat: 'qcow2', cdrom: spec.path };

@@ -1,0 +1,102 @@
+/**
+ * Volumes kept by the site's agent hosts (Cinder's volume service on storage hosts): each volume lives on one host,
+ * chosen by placement.ts, as a file under that agent's data dir; create / delete / extend / snapshot / upload are
+ * idempotent `volume_*` bus commands to that host (request ids derive from the volume, so a command resent after a
+ * timeout or a site restart runs at most once, and the agent's durable request record survives its restart).
+ * Handles are `brume-agent://` locations (handles.ts). When no host of the site reports volume storage (no agents,
+ * older agents), and for volumes created in the site's folder before, the `local` backend does the work.
+ */
+import { BrumeError } from '../../shared/errors.ts';
+import type { Logger } from '../../shared/ports/logger.ts';
+import type { VolumeCreateSource } from '../../shared/schemas/agent-protocol.ts';
+import type { Fleet } from '../services.ts';
+import type { VolumeBackend } from './backend.ts';
+import { type AgentLocation, agentHandle, parseHandle } from './handles.ts';
+import { chooseVolumeHost } from './placement.ts';
+
+/** How long a volume command may take on the host (an image download and conversion is the long one). */
+const CREATE_TIMEOUT_MS = 15 * 60_000;
+const COMMAND_TIMEOUT_MS = 2 * 60_000;
+
+/** Options of {@link agentVolumeBackend}. */
+export interface AgentVolumeBackendOptions {
+  fleet: Fleet;
+  /** The site-folder backend (no storage hosts; volumes created before). */
+  local: VolumeBackend;
+  /** GiB of volumes placed per host (the site's records), for the capacity weigher. */
+  provisioned: () => Promise<Map<string, number>>;
+  log: Logger;
+}
+
+const noHost = (sizeGiB: number) =>
+  new BrumeError('unavailable', 'volume.no_valid_host', `No valid backend was found: no host can keep ${sizeGiB} GiB.`);
+
+/** Builds the backend. */
+export function agentVolumeBackend(options: AgentVolumeBackendOptions): VolumeBackend {
+  const { fleet, local } = options;
+  const storageHosts = () => fleet.hosts().filter((h) => h.inventory.volumeStorage !== undefined);
+  const send = <R>(host: string, command: Parameters<Fleet['send']>[1], requestId: string, timeoutMs?: number) =>
+    fleet.send<R>(host, command, { requestId, timeoutMs: timeoutMs ?? COMMAND_TIMEOUT_MS });
+
+  const createOn = async (host: string, name: string, sizeGiB: number, source?: VolumeCreateSource) => {
+    const r = await send<{ path: string }>(
+      host,
+      { op: 'volume_create', name, sizeGiB, ...(source ? { source } : {}) },
+      `volume_create:${name}`,
+      CREATE_TIMEOUT_MS,
+    );
+    return agentHandle({ host, name, path: r.path });
+  };
+
+  return {
+    format: 'raw',
+    async create(id, sizeGiB, from, placement) {
+      const name = `volume-${id}`;
+      const src = parseHandle(from?.path);
+      // A copy of a volume or snapshot is made where the source lives.
+      if (src) return createOn(src.host, name, sizeGiB, { kind: 'local', name: src.name });
+      const hosts = storageHosts();
+      // A site-folder source, or a site with no storage hosts: the site's own folder.
+      if ((from && !from.image) || hosts.length === 0) return local.create(id, sizeGiB, from);
+      const host = chooseVolumeHost(
+        hosts.map((h) => ({
+          id: h.id,
+          up: h.state === 'up',
+          ...(h.inventory.volumeStorage ? { storage: h.inventory.volumeStorage } : {}),
+        })),
+        await options.provisioned(),
+        { sizeGiB, ...(typeof placement === 'function' ? await placement() : placement) },
+      );
+      if (!host) throw noHost(sizeGiB);
+      options.log.info({ volume: id, host }, 'volume placed');
+      return createOn(host, name, sizeGiB, from?.image ? { kind: 'image', image: from.image } : undefined);
+    },
+    async delete(handle) {
+      const loc = parseHandle(handle);
+      if (!loc) return local.delete(handle);
+      await send(loc.host, { op: 'volume_delete', name: loc.name }, `volume_delete:${loc.name}`);
+    },
+    async extend(handle, sizeGiB) {
+      const loc = parseHandle(handle);
+      if (!loc) return local.extend(handle, sizeGiB);
+      await send(loc.host, { op: 'volume_extend', name: loc.name, sizeGiB }, `volume_extend:${loc.name}:${sizeGiB}`);
+    },
+    async snapshot(handle, snapshotId) {
+      const loc = parseHandle(handle);
+      if (!loc) return local.snapshot(handle, snapshotId);
+      return createOn(loc.host, `snapshot-${snapshotId}`, 0, { kind: 'local', name: loc.name });
+    },
+    async upload(handle, target) {
+      const loc: AgentLocation | null = parseHandle(handle);
+      if (!loc) return false;
+      const imageId = target.url.split('/').at(-2) ?? '';
+      await send(
+        loc.host,
+        { op: 'volume_upload', name: loc.name, ...target },
+        `volume_upload:${loc.name}:${imageId}`,
+        CREATE_TIMEOUT_MS,
+      );
+      return true;
+    },
+  };
+}
