@@ -3,8 +3,8 @@
  * a persistent tap per port (QEMU, started inside the namespace, opens it by name), a dnsmasq per network serving
  * the ports' fixed MAC -> IP entries, and the security groups as one nftables ruleset (see nft.ts). Everything is
  * kernel state or a daemon plus `state.json`, so VMs keep their network when the agent dies; `recover()` re-creates
- * whatever is missing. The namespace has no uplink and forwards nothing: networks are isolated, routers are not
- * implemented. Operations run one at a time.
+ * whatever is missing. The namespace forwards nothing: networks are isolated unless a router joins them, and routers
+ * live in namespaces of their own (router.ts) with legs into the bridges. Operations run one at a time.
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { Logger } from '../../shared/ports/logger.ts';
@@ -15,6 +15,7 @@ import { dhcpSubnet, dnsmasqArgs, firstV4, renderHostsFile } from './dnsmasq.ts'
 import { createMetadataService } from './metadata-service.ts';
 import { bridgeName, networkFiles, tapName } from './names.ts';
 import { type FilteredPort, renderRuleset } from './nft.ts';
+import { announce, createRouterPlumbing, type ProviderBridge, routedGateways } from './router.ts';
 import { alreadyGone, alreadyThere, inNs, sh } from './sh.ts';
 
 /** A port plugged on this host (persisted). */
@@ -58,6 +59,8 @@ export interface DataPlaneOptions {
   dir: string;
   namespace: string;
   log: Logger;
+  /** Where external networks' bridges are plugged (router gateways, floating IPs); unset: nowhere. */
+  provider?: ProviderBridge;
 }
 
 /** Builds the data plane (nothing is created before the first plug or `recover`). */
@@ -66,6 +69,11 @@ export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPl
   const files = networkFiles(dir);
   // 169.254.169.254 for the guests: per-network DNAT, a proxy in the namespace, the relay to the site (metadata*.ts).
   const metadata = createMetadataService({ dir, namespace: ns, log });
+  const routers = createRouterPlumbing({
+    hostNs: ns,
+    log,
+    ...(options.provider ? { provider: options.provider } : {}),
+  });
   let state: State = { ports: {}, policy: null };
   let loaded = false;
   let chain: Promise<unknown> = Promise.resolve();
@@ -119,9 +127,23 @@ export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPl
     await quiet(inNs(ns, 'ip', ['link', 'add', br, 'type', 'bridge']), alreadyThere);
     await inNs(ns, 'ip', ['link', 'set', br, 'up']);
     const sample = members.find((p) => firstV4(p.ips));
-    const subnet = sample ? dhcpSubnet(sample.ips, sample.gateway, sample.mtu) : null;
-    if (!subnet) return;
-    await inNs(ns, 'ip', ['addr', 'replace', `${subnet.serverIp}/${subnet.cidr.split('/')[1]}`, 'dev', br]);
+    const full = sample ? dhcpSubnet(sample.ips, sample.gateway, sample.mtu) : null;
+    if (!sample || !full) return;
+    // A router leg holds the gateway address: the bridge (dnsmasq's address) moves aside, DHCP still names the gateway.
+    const routed = full.gateway !== null && routedGateways(routerSpecs(), localNetworks(), networkId).has(full.gateway);
+    const aside = dhcpSubnet(sample.ips, null, sample.mtu)?.serverIp ?? full.serverIp;
+    const subnet = routed ? { ...full, serverIp: aside } : full;
+    const prefix = subnet.cidr.split('/')[1];
+    // The other address goes first: deleting a subnet's primary address takes its secondaries with it.
+    const other = routed ? full.serverIp : aside;
+    const moved =
+      other !== subnet.serverIp &&
+      (await inNs(ns, 'ip', ['addr', 'del', `${other}/${prefix}`, 'dev', br]).then(
+        () => true,
+        () => false,
+      ));
+    await inNs(ns, 'ip', ['addr', 'replace', `${subnet.serverIp}/${prefix}`, 'dev', br]);
+    if (moved) await announce(ns, br, subnet.serverIp);
     const hosts = members.flatMap((p) => {
       const a = firstV4(p.ips);
       return a ? [{ mac: p.mac, ip: a.ip }] : [];
@@ -160,6 +182,25 @@ export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPl
     await inNs(ns, 'ip', ['link', 'set', port.tap, 'master', bridgeName(port.networkId), 'up']);
   }
 
+  const routerSpecs = () => state.policy?.routers ?? [];
+  const localNetworks = () => new Set(Object.values(state.ports).map((p) => p.networkId));
+  /** Unknown after a start: the first sync looks at the kernel even when no router is wanted. */
+  let hadRouters = true;
+
+  /** Routers after any change of ports or policy: bridges move their address aside where a router leg sits. */
+  async function syncRouters(): Promise<void> {
+    const specs = routerSpecs();
+    if (specs.length === 0 && !hadRouters) return;
+    const local = localNetworks();
+    // Bridges give their gateway address to a router leg before it comes, and take it back after it went (a bridge's
+    // MAC can change as veths leave it: the announcement must come last).
+    const routed = [...local].filter((n) => routedGateways(specs, local, n).size > 0);
+    for (const networkId of routed) await ensureNetwork(networkId);
+    await routers.sync(specs, local);
+    for (const networkId of local) if (!routed.includes(networkId)) await ensureNetwork(networkId);
+    hadRouters = specs.length > 0;
+  }
+
   async function applyRules(): Promise<void> {
     const text = renderRuleset(Object.values(state.ports), state.policy);
     await mkdir(dir, { recursive: true });
@@ -182,8 +223,10 @@ export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPl
       if (portsOf(networkId).length === 0) await removeNetwork(networkId);
       else await ensureNetwork(networkId);
     }
+    if (Object.keys(state.ports).length > 0) await syncRouters();
     if (Object.keys(state.ports).length === 0) {
       // Nothing left on this host: no namespace either (it comes back with the next port).
+      await routers.removeAll();
       await metadata.stop();
       await quiet(sh('ip', ['netns', 'del', ns]), alreadyGone);
       log.info({ namespace: ns }, 'network namespace removed');
@@ -218,6 +261,7 @@ export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPl
           if (plugged) await ensureTap(plugged);
         }
         await applyRules();
+        await syncRouters();
         return new Map(ports.map((p) => [p.id, tapName(p.id)]));
       }),
 
@@ -243,7 +287,10 @@ export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPl
         if (state.policy && state.policy.revision >= policy.revision) return;
         state.policy = policy;
         await save();
-        if (Object.keys(state.ports).length > 0) await applyRules();
+        if (Object.keys(state.ports).length > 0) {
+          await applyRules();
+          await syncRouters();
+        }
         log.info({ namespace: ns, revision: policy.revision }, 'security policy applied');
       }),
 
@@ -257,6 +304,7 @@ export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPl
         }
         for (const port of Object.values(state.ports)) await ensureTap(port);
         await applyRules();
+        await syncRouters();
         log.info({ namespace: ns, ports: Object.keys(state.ports).length }, 'network data plane recovered');
       }),
 
@@ -268,6 +316,7 @@ export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPl
         for (const networkId of new Set(Object.values(state.ports).map((p) => p.networkId))) {
           await removeNetwork(networkId);
         }
+        await routers.removeAll();
         await metadata.stop();
         await quiet(sh('ip', ['netns', 'del', ns]), alreadyGone);
         state = { ports: {}, policy: null };
