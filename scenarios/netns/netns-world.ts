@@ -1,8 +1,9 @@
 /**
  * The `netns` fidelity level: the proc world's real site and agent processes, each site in its own network
  * namespace joined by a veth pair to a bridge in a hub namespace that runs the federation broker (mosquitto).
- * `tc netem` shapes both ends of each veth (latency, jitter, loss, rate); a partition is an nftables rule in the
- * site's namespace dropping its traffic to and from the broker. Every address lives in namespaces this run
+ * `tc netem` shapes both ends of each veth (latency, jitter, loss, rate); a kernel without netem gets a fault proxy
+ * inside each site's namespace on its path to the broker instead, with the rate by `tbf` (shaping.ts). A partition
+ * is an nftables rule in the site's namespace dropping its traffic to and from the broker. Every address lives in namespaces this run
  * creates (10.213.0.0/16); the runner reaches each API through a unix socket forwarded inside the namespace.
  * Namespaces are removed at the end, on failure and on Ctrl-C.
  */
@@ -12,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Running, startProcess } from '../../edge-site/testing/processes.ts';
 import { MOSQUITTO } from '../../shared/testing/mosquitto.ts';
-import type { ProxyLink } from '../proc/fault-proxy.ts';
 import { createProcWorldOn, type ProcNetwork } from '../proc/proc-world.ts';
 import type { Scenario } from '../schema.ts';
 import type { World } from '../world.ts';
+import { applyRate, netemArgs, probeQdiscs, type Qdiscs, shaperRequest } from './shaping.ts';
 
 const HUB_IP = '10.213.0.1';
 const repoRoot = resolve(import.meta.dirname, '..', '..');
@@ -52,17 +53,19 @@ function removeStale(): void {
   }
 }
 
-const netemArgs = (l: ProxyLink): string[] => {
-  const a = ['delay', `${l.latencyMs.toFixed(1)}ms`];
-  if (l.jitterMs > 0) a.push(`${l.jitterMs.toFixed(1)}ms`);
-  if (l.loss > 0) a.push('loss', `${(l.loss * 100).toFixed(3)}%`);
-  if (l.bandwidth > 0) a.push('rate', `${Math.round(l.bandwidth / 1000)}kbit`);
-  return a;
-};
+/** The shaper's proxy port inside each site's namespace (the namespace is private: any fixed port is free). */
+const SHAPER_PORT = 1884;
+/** Sites whose path RTT is probed at setup (each probe takes a few round trips). */
+const PROBED_SITES = 5;
 
 /** Builds the namespaces, then the proc world on them. */
-export async function createNetnsWorld(s: Scenario, _seed: number, progress: (line: string) => void): Promise<World> {
+export async function createNetnsWorld(s: Scenario, seed: number, progress: (line: string) => void): Promise<World> {
   removeStale();
+  const get = (site: string) => {
+    const e = ns.get(site);
+    if (!e) throw new Error(`no namespace for ${site}`);
+    return e;
+  };
   const tag = `brs${process.pid}`;
   const hub = `${tag}-hub`;
   const ns = new Map<string, { name: string; ip: string; veth: string; peer: string }>();
@@ -70,7 +73,8 @@ export async function createNetnsWorld(s: Scenario, _seed: number, progress: (li
   const forwarders: Running[] = [];
   let broker: ReturnType<typeof spawn> | undefined;
   const cutState = new Map<string, boolean>();
-  let netem = true;
+  let qdiscs: Qdiscs = { netem: false, tbf: false };
+  const shaperSocket = (site: string) => join(dir, `${site}.shaper.sock`);
 
   const teardown = () => {
     for (const f of forwarders) f.child.kill('SIGKILL');
@@ -138,12 +142,7 @@ export async function createNetnsWorld(s: Scenario, _seed: number, progress: (li
         '{ type filter hook input priority 0; }',
       ]);
     }
-    try {
-      sh(['ip', 'netns', 'exec', hub, 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms']);
-      sh(['ip', 'netns', 'exec', hub, 'tc', 'qdisc', 'del', 'dev', 'lo', 'root']);
-    } catch {
-      netem = false;
-    }
+    qdiscs = probeQdiscs(hub);
     const conf = join(dir, 'mosquitto.conf');
     writeFileSync(
       conf,
@@ -157,6 +156,24 @@ export async function createNetnsWorld(s: Scenario, _seed: number, progress: (li
       ].join('\n'),
     );
     broker = spawn('ip', ['netns', 'exec', hub, MOSQUITTO, '-c', conf], { stdio: 'ignore' });
+    // One shaper per site: its path to the broker without netem, and the RTT probe in either case.
+    progress(`netns: starting ${s.sites.length} link shaper(s) (${qdiscs.netem ? 'netem' : 'fault proxy'})`);
+    for (const [i, site] of s.sites.entries()) {
+      const f = startProcess('ip', [
+        'netns',
+        'exec',
+        get(site.name).name,
+        process.execPath,
+        join(repoRoot, 'scenarios', 'netns', 'shaper.ts'),
+        shaperSocket(site.name),
+        String(SHAPER_PORT),
+        HUB_IP,
+        '1883',
+        String(seed * 1009 + i),
+      ]);
+      forwarders.push(f);
+      await f.waitFor(/shaper on/, 60_000);
+    }
   } catch (err) {
     teardown();
     process.off('SIGINT', onSignal);
@@ -164,24 +181,38 @@ export async function createNetnsWorld(s: Scenario, _seed: number, progress: (li
     throw new Error(`netns: setting up namespaces failed: ${(err as Error).message}`);
   }
 
-  const get = (site: string) => {
-    const e = ns.get(site);
-    if (!e) throw new Error(`no namespace for ${site}`);
-    return e;
-  };
   const shaped = new Set<string>();
+  const measured = new Map<string, { rtt: number; declared: number }>();
+  const mechanism = () => {
+    if (qdiscs.netem) {
+      return "links shaped by tc netem on both ends of each site's veth: half the mean of its declared link latencies per direction, jitter, loss, rate";
+    }
+    return [
+      `links shaped by a fault proxy inside each site's namespace on its path to the broker (tc netem is NOT in this kernel): half the mean of its declared link latencies per direction, jitter drawn per chunk (order kept), loss as a 200 ms stall`,
+      qdiscs.tbf
+        ? 'rate by a tc tbf qdisc on both ends of each veth'
+        : 'rate by the proxy (serialization delay with a queue per direction; no tbf in this kernel either)',
+    ].join('; ');
+  };
   const network: ProcNetwork = {
     get describe() {
       return [
         `one network namespace per site (${tag}-s<i>, 10.213.0.0/16) on a bridge in ${hub}, which runs the federation broker (mosquitto)`,
-        netem
-          ? "tc netem on both ends of each site's veth: half the mean of its declared link latencies per direction, jitter, loss, rate"
-          : 'tc netem is NOT available in this kernel (no sch_netem): links are not shaped, declared latency/loss/rate are ignored',
+        mechanism(),
+        ...(measured.size > 0
+          ? [
+              `measured site-to-broker round trip at setup (MQTT CONNECT→CONNACK, median of 3) vs declared: ${[
+                ...measured,
+              ]
+                .map(([site, m]) => `${site} ${m.rtt.toFixed(1)} ms (declared ${m.declared.toFixed(1)} ms)`)
+                .join(', ')}`,
+            ]
+          : []),
         'a partition: nftables rules in each site outside the largest group dropping its traffic to and from the broker',
       ];
     },
     hostOf: (site) => get(site).ip,
-    brokerUrlOf: () => `mqtt://${HUB_IP}:1883`,
+    brokerUrlOf: () => (qdiscs.netem ? `mqtt://${HUB_IP}:1883` : `mqtt://127.0.0.1:${SHAPER_PORT}`),
     prefixOf: (site) => ['ip', 'netns', 'exec', get(site).name],
     socketOf: (site) => join(dir, `${site}.sock`),
     async siteStarted(site, port) {
@@ -212,12 +243,25 @@ export async function createNetnsWorld(s: Scenario, _seed: number, progress: (li
       }
     },
     async shape(site, link) {
-      if (!netem) return;
       const e = get(site);
-      const verb = shaped.has(site) ? 'change' : 'add';
+      const first = !shaped.has(site);
       shaped.add(site);
-      sh(['ip', 'netns', 'exec', e.name, 'tc', 'qdisc', verb, 'dev', e.veth, 'root', 'netem', ...netemArgs(link)]);
-      sh(['ip', 'netns', 'exec', hub, 'tc', 'qdisc', verb, 'dev', e.peer, 'root', 'netem', ...netemArgs(link)]);
+      if (qdiscs.netem) {
+        const verb = first ? 'add' : 'change';
+        sh(['ip', 'netns', 'exec', e.name, 'tc', 'qdisc', verb, 'dev', e.veth, 'root', 'netem', ...netemArgs(link)]);
+        sh(['ip', 'netns', 'exec', hub, 'tc', 'qdisc', verb, 'dev', e.peer, 'root', 'netem', ...netemArgs(link)]);
+      } else {
+        if (qdiscs.tbf) {
+          applyRate(e.name, e.veth, link.bandwidth);
+          applyRate(hub, e.peer, link.bandwidth);
+        }
+        await shaperRequest(shaperSocket(site), { set: { ...link, bandwidth: qdiscs.tbf ? 0 : link.bandwidth } });
+      }
+      if (first && measured.size < PROBED_SITES) {
+        const target = qdiscs.netem ? { host: HUB_IP, port: 1883 } : { host: '127.0.0.1', port: SHAPER_PORT };
+        const answer = await shaperRequest(shaperSocket(site), { probe: target });
+        measured.set(site, { rtt: Number(answer.replace(/^rtt /, '')), declared: 2 * link.latencyMs });
+      }
     },
     traffic() {
       let bytes = 0;

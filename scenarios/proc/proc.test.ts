@@ -34,10 +34,20 @@ describe('scenarios on real processes', { timeout: 240_000 }, () => {
     `netns: partition-heal across namespaces${why ? ` (skipped: ${why})` : ''}`,
     async () => {
       const out = join(dir, 'netns');
-      const o = await runScenarioFile(bundled('partition-heal', ['paris', 'lyon']), { mode: 'netns', seed: 1, out });
+      // 100 ms between the sites: each site's path to the broker carries 50 ms per direction.
+      const s = bundled('partition-heal', ['paris', 'lyon']);
+      s.links.default = { ...s.links.default, latency: 100 };
+      s.links.between = [];
+      const o = await runScenarioFile(s, { mode: 'netns', seed: 1, out });
       expect(o.failed).toEqual([]);
-      const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { mode: string };
+      const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { mode: string; fidelity: string[] };
       expect(report.mode).toBe('netns');
+      // The declared latency is measurable: each site's round trip to the broker is at least the 100 ms declared.
+      const line = report.fidelity.find((f) => f.startsWith('measured site-to-broker round trip')) ?? '';
+      const rtts = [...line.matchAll(/(paris|lyon) ([\d.]+) ms \(declared ([\d.]+) ms\)/g)];
+      expect(rtts.map((m) => Number(m[3]))).toEqual([100, 100]);
+      for (const m of rtts) expect(Number(m[2])).toBeGreaterThanOrEqual(95);
+      expect(report.fidelity.some((f) => /links shaped by (tc netem|a fault proxy)/.test(f))).toBe(true);
     },
   );
 });
