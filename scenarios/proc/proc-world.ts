@@ -90,7 +90,7 @@ export async function proxyNetwork(s: Scenario, seed: number): Promise<ProcNetwo
     describe: [
       'sites federate through one mosquitto broker (MQTT transport); each site reaches it through its own TCP proxy',
       "a site's proxy adds half the mean of its declared link latencies per direction (site-to-site ≈ the declared latency; per-pair differences are averaged)",
-      'loss: a chunk stalls for one retransmission timeout (200 ms) with the declared probability, as TCP would; bandwidth: serialization delay',
+      'jitter: each chunk draws its own latency in ±jitter (order kept); loss: a chunk stalls for one retransmission timeout (200 ms) with the declared probability, as TCP would; bandwidth: serialization delay with a queue per direction',
       'a partition cuts every site outside the largest group from the broker (so each minority site is isolated, also from its own group)',
     ],
     hostOf: () => '127.0.0.1',
