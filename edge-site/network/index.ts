@@ -2,7 +2,7 @@
  * The network module: Neutron v2.0 for one site (networks, subnets with IPAM, ports, security groups, routers,
  * floating IPs, quotas) and the NetworkService compute uses. All state is site-local SQLite. The data plane runs on
  * the agents (site-agent/network): ports become taps on per-network bridges, and security groups reach them through
- * policy-sync.ts; routers and floating IPs are API objects only.
+ * policy-sync.ts, routers and floating IPs with them (router-policy.ts).
  */
 import { Hono } from 'hono';
 import type { AppEnv } from '../api/env.ts';
@@ -40,7 +40,11 @@ export async function createNetwork(
   v2.use(async (c, next) => {
     await next();
     const write = c.req.method !== 'GET' && c.req.method !== 'HEAD';
-    if (write && c.res.status < 400 && /\/(ports|security-groups|security-group-rules)(\/|$)/.test(c.req.path)) {
+    if (
+      write &&
+      c.res.status < 400 &&
+      /\/(ports|security-groups|security-group-rules|routers|floatingips)(\/|$)/.test(c.req.path)
+    ) {
       policies.schedule();
     }
   });

@@ -12,6 +12,7 @@ import { ipAllocations, ports, securityGroupRules } from '../db/schema/network.t
 import { metadataEndpoint } from '../metadata/secret.ts';
 import type { Fleet } from '../services.ts';
 import type { NetCtx } from './context.ts';
+import { hostRouters } from './router-policy.ts';
 
 /** The part of the fleet the sync needs. */
 export type PolicyFleet = Pick<Fleet, 'send' | 'subscribe' | 'host'>;
@@ -79,6 +80,7 @@ export async function hostPolicy(ctx: NetCtx, host: string, revision: number): P
       mine.map((p) => [p.id, { securityGroups: p.securityGroups, portSecurity: p.portSecurityEnabled }]),
     ),
     groups,
+    routers: await hostRouters(ctx, new Set(mine.map((p) => p.networkId))),
   };
 }
 
