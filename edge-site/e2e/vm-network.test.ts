@@ -3,7 +3,8 @@
  * only: namespaces, bridges, taps, dnsmasq, nftables). Two servers on one network ping each other (the tiny guest's
  * `brume-ping` probes print BRUME-PING lines on the serial console; one guest takes its address by DHCP from the
  * host's dnsmasq), a security-group change blocks and unblocks them without a reboot, a server on another network
- * cannot reach them, and deleting the servers removes every tap, the bridges, dnsmasq and the namespace.
+ * cannot reach them, and deleting the servers removes every tap, the bridges, dnsmasq and the namespace. Both
+ * guests read their own meta_data.json from 169.254.169.254 (the metadata service).
  * At most two VMs run at once.
  */
 import { execFileSync } from 'node:child_process';
@@ -41,6 +42,10 @@ describe.skipIf(skipReason !== undefined)('VM network data plane (openstack CLI,
     const file = join(agentDir, 'qemu', 'instances', ids.get(server) ?? 'none', 'console.log');
     const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
     return text.split('\n').filter((l) => l.trim() === `BRUME-PING ${ip} ${what}`).length;
+  };
+  const serial = async (server: string) => {
+    const file = join(agentDir, 'qemu', 'instances', ids.get(server) ?? 'none', 'console.log');
+    return existsSync(file) ? readFileSync(file, 'utf8').replace(/\r/g, '') : '';
   };
   const namespace = () =>
     (JSON.parse(readFileSync(join(agentDir, 'network', 'state.json'), 'utf8')) as { namespace: string }).namespace;
@@ -126,6 +131,12 @@ describe.skipIf(skipReason !== undefined)('VM network data plane (openstack CLI,
     await waitFor('vmb reaching vma', async () => (await pings('vmb', '10.50.0.11', 'ok')) >= 1);
     // vmb took its address from the host's dnsmasq: the one Neutron's IPAM gave its port.
     expect(await consoleLog('vmb')).toContain('BRUME-NET eth0 dhcp 10.50.0.12');
+    // Each guest read its own meta_data.json from 169.254.169.254 (vma by its static default route, vmb by the DHCP
+    // option 121 route): the host's metadata proxy and relay, and the site's signed /metadata API.
+    for (const vm of ['vma', 'vmb']) {
+      await waitFor(`${vm} metadata`, async () => (await serial(vm)).includes('BRUME-METADATA'));
+      expect(await serial(vm)).toContain(`BRUME-METADATA ${ids.get(vm)}\n`);
+    }
     const ns = namespace();
     const [pa, pb] = [await portId('pa'), await portId('pb')];
     expect(links(ns)).toContain(tapName(pa));
