@@ -154,6 +154,16 @@ export const agentConfigSchema = z.object({
    * agent runs as root with `ip netns`, nft and dnsmasq, else user-mode; `user` = user-mode NICs only (no VM-to-VM).
    */
   network: z.enum(['auto', 'user']).default('auto'),
+  /**
+   * `[namespace:]bridge` that router:external networks are plugged into (Neutron's bridge_mappings): each external
+   * network's bridge on this host gets a veth into it, so router gateways and floating IPs reach the outside. The
+   * bridge must exist (the operator's `br-ex`; tests use a bridge in a namespace of their own). Unset: external
+   * networks stay local to the host. Env: BRUME_AGENT_PROVIDER_BRIDGE.
+   */
+  providerBridge: z
+    .string()
+    .regex(/^([A-Za-z0-9_.-]+:)?[A-Za-z0-9_.-]{1,15}$/)
+    .optional(),
   /** The address this host serves volume exports (NBD) on to the site's other hosts. */
   storageAddress: z.string().default('127.0.0.1'),
   /** Fake driver: the host it pretends to be, and injected delays/failures. */

@@ -58,6 +58,7 @@ function rawConfig(argv: string[]): Record<string, unknown> {
     driver: values.driver,
     dataDir: values['data-dir'],
     logLevel: values['log-level'] ?? process.env.BRUME_AGENT_LOG_LEVEL,
+    providerBridge: process.env.BRUME_AGENT_PROVIDER_BRIDGE || undefined,
   };
   for (const [k, v] of Object.entries(flags)) if (v !== undefined) raw[k] = v;
   return raw;

@@ -22,7 +22,10 @@ export async function createDriver(config: AgentConfig, clock: Clock, log: Logge
   const { createImageCache } = await import('./qemu/image-cache.ts');
   const dataDir = join(config.dataDir, 'qemu');
   const { hostDataPlane } = await import('../network/for-agent.ts');
-  const network = config.network === 'auto' ? await hostDataPlane(config.host, config.dataDir, log) : undefined;
+  const network =
+    config.network === 'auto'
+      ? await hostDataPlane(config.host, config.dataDir, log, config.providerBridge)
+      : undefined;
   const { fileVolumeStorage } = await import('../volumes/file-storage.ts');
   const imageCache = createImageCache({ dir: join(config.dataDir, 'images'), log });
   const driver = createQemuDriver({

@@ -4,13 +4,20 @@ import type { Logger } from '../../shared/ports/logger.ts';
 import { isOurProcess, readPid, signal } from '../drivers/qemu/process.ts';
 import { createNetworkDataPlane, type NetworkDataPlane } from './data-plane.ts';
 import { namespaceName } from './names.ts';
+import { parseProviderBridge } from './router.ts';
+import { routerNamespacePrefix } from './router-names.ts';
 import { alreadyGone, dataPlaneUnavailable, sh } from './sh.ts';
 
 /**
  * The data plane of an agent host (`<dataDir>/network`, namespace named after host id + data folder), or undefined
  * when this host cannot run one: then the agent keeps user-mode NICs, and says why once in its log.
  */
-export async function hostDataPlane(host: string, dataDir: string, log: Logger): Promise<NetworkDataPlane | undefined> {
+export async function hostDataPlane(
+  host: string,
+  dataDir: string,
+  log: Logger,
+  providerBridge?: string,
+): Promise<NetworkDataPlane | undefined> {
   const why = await dataPlaneUnavailable();
   if (why) {
     log.warn({ reason: why }, 'no network data plane: VMs get user-mode NICs and cannot reach each other');
@@ -23,7 +30,13 @@ export async function hostDataPlane(host: string, dataDir: string, log: Logger):
   );
   const namespace = recorded ?? namespaceName(host, resolve(dataDir));
   log.info({ namespace }, 'network data plane: bridges, taps, dnsmasq and nftables in this namespace');
-  return createNetworkDataPlane({ dir: join(dataDir, 'network'), namespace, log: log.child({ namespace }) });
+  const provider = parseProviderBridge(providerBridge);
+  return createNetworkDataPlane({
+    dir: join(dataDir, 'network'),
+    namespace,
+    log: log.child({ namespace }),
+    ...(provider ? { provider } : {}),
+  });
 }
 
 /**
@@ -50,6 +63,11 @@ export async function removeDataPlanes(root: string): Promise<void> {
     }
     const state = await readFile(join(dir, 'state.json'), 'utf8').catch(() => '');
     const ns = (JSON.parse(state || '{}') as { namespace?: string }).namespace;
+    // Router namespaces first (site-agent/network/router.ts): they are not inside the host's namespace.
+    const all = ns ? await sh('ip', ['netns', 'list']) : '';
+    for (const rns of all.split('\n').map((l) => l.split(' ')[0] ?? '')) {
+      if (ns && rns.startsWith(routerNamespacePrefix(ns))) await sh('ip', ['netns', 'del', rns]).catch(() => undefined);
+    }
     if (ns)
       await sh('ip', ['netns', 'del', ns]).catch((err: unknown) => {
         if (!alreadyGone(err)) throw err;
