@@ -41,7 +41,7 @@ export function siteView(d: FederationApiDeps, s: Site | undefined, id: string):
     last_contact: id === d.siteId ? iso(d.clock.now()) : iso(p?.last_contact),
     down_since: iso(p?.down_since),
     replication:
-      id === d.siteId || !p
+      id === d.siteId || !p || p.replication.in_sync === null // null: no recent digest (e.g. not a sync neighbour)
         ? null
         : {
             in_sync: p.replication.in_sync,

@@ -134,6 +134,10 @@ export async function createFederatedSite(options: FederatedSiteOptions): Promis
         },
         localDigest: () => sync.status().digest,
         heartbeatMs: config.federation.heartbeatSeconds * 1000,
+        digestStaleMs: Math.max(30_000, config.federation.syncIntervalMs * 10),
+        ...(config.federation.syncOverlay?.fullMeshMax
+          ? { heartbeatSitesPerPeriod: config.federation.syncOverlay.fullMeshMax }
+          : {}),
       });
       await membership.heartbeat();
       const index = startIndexWriter({

@@ -5,12 +5,12 @@ import { memoryPersistence } from '../store/memory-persistence.ts';
 import { createReplicatedCatalog, type ReplicatedCatalog } from '../store/replicated-catalog.ts';
 import { type CatalogSync, startCatalogSync } from '../sync/catalog-sync.ts';
 import { createMemoryNetwork } from '../transports/memory.ts';
-import { type Membership, startMembership } from './membership.ts';
+import { type Membership, type MembershipOptions, startMembership } from './membership.ts';
 import { isolatedTransport } from './open-transport.ts';
 
 const HEARTBEAT = 5000;
 
-async function setup(ids: string[]) {
+async function setup(ids: string[], extra: Partial<MembershipOptions> = {}) {
   const clock = manualClock();
   const net = createMemoryNetwork({ clock });
   const sites = new Map<string, { store: ReplicatedCatalog; sync: CatalogSync; members: Membership }>();
@@ -31,6 +31,7 @@ async function setup(ids: string[]) {
       self: { id, name: id, region: `r-${id}`, url: `http://${id}` },
       localDigest: () => sync.status().digest,
       heartbeatMs: HEARTBEAT,
+      ...extra,
     });
     await members.heartbeat();
     sites.set(id, { store, sync, members });
@@ -135,5 +136,50 @@ describe('membership', () => {
     expect(alone.peer('b')).toMatchObject({ status: 'down', down_since: start });
     expect(alone.health()).toEqual({ down: 1, staleSince: start });
     alone.stop();
+  });
+
+  it('tells the truth over the sparse sync overlay: liveness of every peer, replication only where digests flow', async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `s${String(i).padStart(2, '0')}`);
+    const f = await setup(ids, { digestStaleMs: 10_000 });
+    close = f.close;
+    await f.settle(12);
+    const a = f.site('s00');
+    const { neighbours, fullMesh } = a.sync.status();
+    expect(fullMesh).toBe(false);
+    const others = ids.filter((id) => id !== 's00' && !neighbours.includes(id));
+    expect(others.length).toBeGreaterThan(0);
+    const peers = a.members.peers();
+    expect(peers.map((p) => p.status)).toEqual(ids.slice(1).map(() => 'up'));
+    // Neighbours (and peers that picked this site, or probed it lately) send digests; the others are not compared
+    // within digestStaleMs, and say so rather than report a stale verdict.
+    for (const p of peers) if (neighbours.includes(p.id)) expect(p.replication.in_sync, p.id).toBe(true);
+    expect(peers.some((p) => p.replication.in_sync === null && p.replication.out_of_sync_since === null)).toBe(true);
+    expect(a.members.health().down).toBe(0);
+
+    // Cut s00 off: every peer, neighbour or not, is down at once; the rest still see each other up.
+    const cut = f.clock.now();
+    f.net.partition([['s00'], ids.slice(1)]);
+    await f.net.settle();
+    expect(a.members.health()).toEqual({ down: 11, staleSince: cut });
+    expect(f.site('s05').members.peer('s00')?.status).toBe('down');
+    expect(f.site('s05').members.health()).toEqual({ down: 1, staleSince: cut });
+    f.net.heal();
+    await f.settle(2);
+    expect(a.members.health().down).toBe(0);
+  });
+
+  it('stretches the heartbeat in a large federation so last_seen writes do not grow with n²', async () => {
+    const ids = ['a', 'b', 'c', 'd', 'e'];
+    const f = await setup(ids, { heartbeatSitesPerPeriod: 2 }); // 5 sites, 2 per period: every 3rd period
+    close = f.close;
+    await f.settle();
+    const seen = () => f.site('b').store.get('sites', 'a')?.last_seen;
+    const first = seen();
+    f.clock.advance(HEARTBEAT);
+    await f.settle(1);
+    expect(seen()).toBe(first);
+    f.clock.advance(HEARTBEAT * 2);
+    await f.settle(1);
+    expect(seen()).toBeGreaterThan(first ?? 0);
   });
 });

@@ -18,7 +18,10 @@ export interface PeerView {
   last_contact: number | null;
   /** Since when the peer has been `down` (ms), else null. */
   down_since: number | null;
-  /** Catalog replication with this peer: whether its last announced heads digest equals ours. */
+  /**
+   * Catalog replication with this peer: whether its last heads digest (announced, or sent to its sync neighbours)
+   * equals ours; null when none arrived within `digestStaleMs` (in a sparse overlay, peers that are not neighbours).
+   */
   replication: { in_sync: boolean | null; out_of_sync_since: number | null; digest_at: number | null };
 }
 
@@ -35,6 +38,14 @@ export interface MembershipOptions {
   heartbeatMs?: number;
   /** A peer not reachable directly counts as up while its relayed `last_seen` is this fresh (default 3 periods). */
   downAfterMs?: number;
+  /**
+   * Above this many known sites (default 8, the sync overlay's full-mesh size), every site stretches its heartbeat
+   * period and `downAfterMs` by ceil(sites / this): each `last_seen` write reaches every replica, so the federation
+   * as a whole writes about as often as a federation of this size does, not n times as often.
+   */
+  heartbeatSitesPerPeriod?: number;
+  /** A peer's heads digest older than this says nothing about replication any more (default 30 s). */
+  digestStaleMs?: number;
 }
 
 /** Membership of one site: its own `sites` record and the liveness of every peer. */
@@ -61,16 +72,21 @@ interface Contact {
 }
 
 /**
- * Writes this site's own `sites` record (created once, `last_seen` refreshed every `heartbeatMs`) and derives each
- * peer's liveness: `up` while the transport reaches it, or while its relayed `last_seen` changes (partial
- * partitions); `down` once it was heard of and is not any more, or when nothing was heard of it for `downAfterMs`
- * since start (down since start); `unknown` before that.
+ * Writes this site's own `sites` record (created once, `last_seen` refreshed every `heartbeatMs`, stretched in large
+ * federations: `heartbeatSitesPerPeriod`) and derives each peer's liveness: `up` while the transport reaches it, or
+ * while its relayed `last_seen` changes (partial partitions); `down` once it was heard of and is not any more, or
+ * when nothing was heard of it for `downAfterMs` since start (down since start); `unknown` before that.
  */
 export function startMembership(options: MembershipOptions): Membership {
   const { catalog, transport, clock, log } = options;
   const self = { ...options.self };
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const downAfter = options.downAfterMs ?? heartbeatMs * 3;
+  const perPeriod = Math.max(1, options.heartbeatSitesPerPeriod ?? 8);
+  const digestStale = options.digestStaleMs ?? 30_000;
+  /** The stretch factor of the heartbeat period and of relayed freshness (1 up to `perPeriod` known sites). */
+  const stretch = (): number => Math.max(1, Math.ceil(catalog.list('sites').length / perPeriod));
+  let lastBeat = Number.NEGATIVE_INFINITY;
   const contacts = new Map<string, Contact>();
   const startedAt = clock.now();
   const contactOf = (peer: string): Contact => {
@@ -84,6 +100,7 @@ export function startMembership(options: MembershipOptions): Membership {
 
   const heartbeat = async () => {
     const now = clock.now();
+    lastBeat = now;
     const prev = catalog.get('sites', self.id);
     const record: Site = {
       id: self.id,
@@ -96,6 +113,8 @@ export function startMembership(options: MembershipOptions): Membership {
     await catalog.put('sites', record);
   };
   const beat = () => {
+    // The timer runs every base period; the write is due once per stretched one.
+    if (clock.now() - lastBeat < heartbeatMs * stretch() - heartbeatMs / 2) return;
     heartbeat().catch((err: unknown) => log.warn({ err }, 'membership: last_seen write failed'));
   };
 
@@ -122,13 +141,13 @@ export function startMembership(options: MembershipOptions): Membership {
   for (const p of transport.peers()) contactOf(p).direct = clock.now();
   const offTick = clock.every(heartbeatMs, beat);
 
-  const view = (id: string, reachable: Set<string>, digest: string): PeerView => {
+  const view = (id: string, reachable: Set<string>, digest: string, relayedFor: number): PeerView => {
     const c = contactOf(id);
     const now = clock.now();
     const isReachable = reachable.has(id);
     if (isReachable) c.direct = now;
     const last = Math.max(c.direct ?? -1, c.relayed ?? -1);
-    const relayedFresh = c.relayed !== undefined && now - c.relayed < downAfter && c.relayed > (c.downAt ?? -1);
+    const relayedFresh = c.relayed !== undefined && now - c.relayed < relayedFor && c.relayed > (c.downAt ?? -1);
     let status: Liveness = 'unknown';
     if (isReachable || relayedFresh) status = 'up';
     else if (last >= 0 || c.downAt !== undefined) status = 'down';
@@ -138,7 +157,8 @@ export function startMembership(options: MembershipOptions): Membership {
       c.downAt = startedAt;
     }
     let inSync: boolean | null = null;
-    if (c.digest) {
+    if (c.digest && now - c.digest.at >= digestStale) c.outOfSyncSince = undefined;
+    else if (c.digest) {
       inSync = c.digest.value === digest;
       if (inSync) c.outOfSyncSince = undefined;
       else c.outOfSyncSince ??= c.digest.at;
@@ -157,7 +177,8 @@ export function startMembership(options: MembershipOptions): Membership {
     ids.delete(self.id);
     const reachable = new Set(transport.peers());
     const digest = options.localDigest();
-    return [...ids].sort().map((id) => view(id, reachable, digest));
+    const relayedFor = downAfter * stretch();
+    return [...ids].sort().map((id) => view(id, reachable, digest, relayedFor));
   };
 
   return {

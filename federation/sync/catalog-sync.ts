@@ -23,8 +23,8 @@ export interface CatalogSyncOptions {
   /** Changes wait this long (clock ms) before being pushed, so a burst costs one round per peer (default 0). */
   pushDelayMs?: number;
   /**
-   * Sparse overlay only: a digest that both sides already share is re-sent to a neighbour every this many ticks
-   * (default 5); a changed one goes at the next tick. One non-neighbour is also probed every this many ticks.
+   * Sparse overlay only: an unchanged digest is re-sent to a neighbour every this many ticks (default 5); a changed
+   * one goes at the next tick (a receiver that differs asks for HEADS). One non-neighbour is probed as often.
    */
   quietTicks?: number;
 }
@@ -150,9 +150,7 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
   const onFrame = (peer: string, frame: Frame) => {
     switch (frame.type) {
       case FrameType.DIGEST: {
-        const theirs = json.text(frame.payload);
-        digests.set(peer, theirs);
-        if (theirs !== localDigest()) sendHeads(peer, true);
+        if (json.text(frame.payload) !== localDigest()) sendHeads(peer, true);
         return;
       }
       case FrameType.HEADS:
@@ -208,12 +206,15 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
   let neighbours = new Set<string>();
   /** Peers that came up (a new session) since the last recompute: they get a HEADS exchange if neighbours. */
   const freshPeers = new Set<string>();
-  /** Last digest each peer sent us, and what we last sent each neighbour (overlay mode), with the tick. */
-  const digests = new Map<string, string>();
+  /** The digest last sent to each neighbour (overlay mode), with the tick. */
   const digestSent = new Map<string, { digest: string; tick: number }>();
   let ticks = 0;
   let recomputeQueued = false;
-  const recompute = () => {
+  /**
+   * Redraws the overlay from the peers reachable now. A new neighbour link starts with a HEADS exchange, opened by
+   * the side with the smaller id only (both opening it pushes every difference twice); at start, by this side.
+   */
+  const recompute = (initial = false) => {
     recomputeQueued = false;
     if (stopped) return;
     const next = overlayOf(transport.self, transport.peers(), options.overlay);
@@ -231,20 +232,19 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
     freshPeers.clear();
     for (const p of added) {
       dropStates(p);
-      sendHeads(p, true);
+      if (initial || transport.self < p) sendHeads(p, true);
     }
   };
   const scheduleRecompute = () => {
     if (recomputeQueued) return;
     recomputeQueued = true;
-    queueMicrotask(recompute);
+    queueMicrotask(() => recompute());
   };
   const onPeer = (e: PeerEvent) => {
     if (stopped) return;
     dropStates(e.peer);
     states.delete(e.peer);
     outbox.forget(e.peer);
-    digests.delete(e.peer);
     digestSent.delete(e.peer);
     if (e.status === 'up') freshPeers.add(e.peer);
     else freshPeers.delete(e.peer);
@@ -294,7 +294,7 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
     }
     for (const p of overlay.neighbours) {
       const last = digestSent.get(p);
-      if (!force && last?.digest === mine && digests.get(p) === mine && ticks - last.tick < quiet) continue;
+      if (!force && last?.digest === mine && ticks - last.tick < quiet) continue;
       send(p, FrameType.DIGEST, '', json.bytes(mine));
       digestSent.set(p, { digest: mine, tick: ticks });
     }
@@ -321,7 +321,7 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
   const offDocs = replica.onDocsChanged(onDocsChanged);
   const offTick = options.clock.every(options.intervalMs ?? 1000, tick);
   for (const peer of transport.peers()) freshPeers.add(peer);
-  recompute();
+  recompute(true);
 
   return {
     announce: () => announce(true),
