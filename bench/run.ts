@@ -4,7 +4,9 @@ import { benchConvergence } from './convergence.ts';
 import { benchDashboard } from './dashboard.ts';
 import { benchGlobal } from './global.ts';
 import { benchHeat } from './heat.ts';
+import { benchLinks } from './links.ts';
 import { benchNetwork } from './network.ts';
+import { benchOverlay } from './overlay.ts';
 import { benchQuota } from './quota.ts';
 import { benchScenarios } from './scenarios.ts';
 import { benchSite } from './site.ts';
@@ -19,12 +21,14 @@ const groups: Record<string, () => Promise<void>> = {
   network: benchNetwork,
   catalog: () => benchCatalog(),
   convergence: () => benchConvergence(),
+  overlay: () => benchOverlay(),
   transports: () => benchTransports(),
   quota: benchQuota,
   dashboard: benchDashboard,
   global: benchGlobal,
   scenarios: benchScenarios,
   heat: benchHeat,
+  links: benchLinks,
 };
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(groups)) {
