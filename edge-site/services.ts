@@ -8,7 +8,13 @@ import type { CatalogStore } from '../shared/ports/catalog-store.ts';
 import type { Clock } from '../shared/ports/clock.ts';
 import type { IdSource } from '../shared/ports/ids.ts';
 import type { Logger } from '../shared/ports/logger.ts';
-import type { AgentCommand, HostInventory, InstanceInfo, VolumeAttachSpec } from '../shared/schemas/agent-protocol.ts';
+import type {
+  AgentCommand,
+  HostInventory,
+  InstanceInfo,
+  PortSubnet,
+  VolumeAttachSpec,
+} from '../shared/schemas/agent-protocol.ts';
 import type { Image } from '../shared/schemas/catalog/index.ts';
 import type { AppEnv, AuthContext } from './api/env.ts';
 import type { TokenValidator } from './api/middleware/auth.ts';
@@ -102,6 +108,10 @@ export interface ServerPort {
     prefixLength: number;
     gateway: string | null;
   }>;
+  /** The network's MTU (handed to the guest by DHCP and network_data.json). */
+  mtu?: number;
+  /** The subnets of `fixedIps`, once each (gateway, DNS servers, host routes for DHCP and network_data.json). */
+  subnets?: PortSubnet[];
 }
 
 /** What a server asks of the network: Nova's `networks` field. */

@@ -51,6 +51,9 @@ describe('NetworkService', () => {
         networkName: 'private',
         macAddress: expect.stringMatching(/^fa:16:3e:/),
         fixedIps: [{ ipAddress: '10.0.0.10', subnetId: own.sub.id, version: 4, prefixLength: 24, gateway: '10.0.0.1' }],
+        // What DHCP and network_data.json hand the guest: the network's MTU, the subnet's options.
+        mtu: 1450,
+        subnets: [{ cidr: '10.0.0.0/24', gateway: '10.0.0.1', dnsNameservers: [], hostRoutes: [] }],
       },
     ]);
     await network(h, h.who.alice, 'second', '10.1.0.0/24');

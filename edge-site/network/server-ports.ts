@@ -49,6 +49,13 @@ async function serverPorts(ctx: NetCtx, rows: PortRow[]): Promise<ServerPort[]> 
         gateway: s?.gatewayIp ?? null,
       };
     }),
+    mtu: nets.get(row.networkId)?.mtu,
+    subnets: [...new Set(fixedIps.map((f) => f.subnetId))].flatMap((id) => {
+      const s = subs.get(id);
+      return s
+        ? [{ cidr: s.cidr, gateway: s.gatewayIp, dnsNameservers: s.dnsNameservers, hostRoutes: s.hostRoutes }]
+        : [];
+    }),
   }));
 }
 

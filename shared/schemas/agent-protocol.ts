@@ -24,6 +24,17 @@ export interface InstancePort {
   securityGroups?: string[];
   /** Neutron's port_security_enabled; false: no filtering, no anti-spoofing. Default true. */
   portSecurity?: boolean;
+  /** The subnets of the port's addresses (DHCP options, network_data.json). Absent: learnt from `ips`/`gateway`. */
+  subnets?: PortSubnet[];
+}
+
+/** A Neutron subnet as DHCP and network_data.json describe it to a guest. */
+export interface PortSubnet {
+  /** e.g. `10.0.0.0/24`. */
+  cidr: string;
+  gateway: string | null;
+  dnsNameservers: string[];
+  hostRoutes: Array<{ destination: string; nexthop: string }>;
 }
 
 /** Everything an agent needs to create a VM; the agent never calls back into the site's API for it. */

@@ -180,6 +180,8 @@ export function createServerEngine(deps: SiteDeps, services: ComputeServices, st
         mac: p.macAddress,
         ips: p.fixedIps.map((ip) => `${ip.ipAddress}/${ip.prefixLength}`),
         gateway: p.fixedIps.find((ip) => ip.gateway)?.gateway ?? null,
+        ...(p.mtu ? { mtu: p.mtu } : {}),
+        ...(p.subnets?.length ? { subnets: p.subnets } : {}),
       })),
       userData: row.userData,
       publicKeys: row.keyName && row.keyData ? { [row.keyName]: row.keyData } : {},

@@ -26,6 +26,8 @@ export function instancePort(p: ServerPort): InstancePort {
     mac: p.macAddress,
     ips: p.fixedIps.map((ip) => `${ip.ipAddress}/${ip.prefixLength}`),
     gateway: p.fixedIps.find((ip) => ip.gateway)?.gateway ?? null,
+    ...(p.mtu ? { mtu: p.mtu } : {}),
+    ...(p.subnets?.length ? { subnets: p.subnets } : {}),
   };
 }
 

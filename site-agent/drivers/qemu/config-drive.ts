@@ -37,7 +37,43 @@ export function metaData(spec: InstanceSpec): Record<string, unknown> {
   };
 }
 
-/** The `links`/`networks`/`services` document built from the ports (IPv4 networks first). */
+/** An address as a number (IPv4: 32 bits, IPv6: 128), or null when it does not parse. */
+function addressBits(ip: string): { v6: boolean; n: bigint } | null {
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(ip)) {
+    return { v6: false, n: ip.split('.').reduce((acc, o) => acc * 256n + BigInt(Number(o) & 255), 0n) };
+  }
+  if (!ip.includes(':')) return null;
+  const [head = '', tail] = ip.split('::');
+  const groups = (part: string) => (part === '' ? [] : part.split(':'));
+  const h = groups(head);
+  const t = tail === undefined ? [] : groups(tail);
+  const all = [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
+  if (all.length !== 8 || all.some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return null;
+  return { v6: true, n: all.reduce((acc, g) => acc * 65536n + BigInt(Number.parseInt(g, 16)), 0n) };
+}
+
+/** True when `ip` lies in `cidr`. */
+export function inCidr(ip: string, cidr: string): boolean {
+  const [net = '', p = ''] = cidr.split('/');
+  const a = addressBits(ip);
+  const b = addressBits(net);
+  if (!a || !b || a.v6 !== b.v6) return false;
+  const bits = a.v6 ? 128n : 32n;
+  const shift = bits - BigInt(Number(p));
+  return shift >= 0n && a.n >> shift === b.n >> shift;
+}
+
+/** A `routes` entry of network_data.json. */
+function route(destination: string, gateway: string): Record<string, string> {
+  const [network = destination, p = ''] = destination.split('/');
+  const v6 = network.includes(':');
+  return { network, netmask: prefixToNetmask(Number(p || (v6 ? 128 : 32)), v6), gateway };
+}
+
+/**
+ * The `links`/`networks`/`services` document built from the ports (IPv4 networks first). A port's `subnets`, when
+ * the site sent them, give each address its gateway, host routes and DNS servers; else the port's `gateway` serves.
+ */
 export function networkData(ports: InstancePort[]): Record<string, unknown> {
   const links = ports.map((port, i) => ({
     id: `tap${port.id.slice(0, 11)}`,
@@ -47,28 +83,35 @@ export function networkData(ports: InstancePort[]): Record<string, unknown> {
     mtu: port.mtu ?? 1500,
     name: `eth${i}`,
   }));
+  const dns = new Set<string>();
   const networks = ports.flatMap((port) =>
     port.ips.map((cidr) => {
       const [address = cidr, prefixText] = cidr.split('/');
       const v6 = address.includes(':');
       const prefix = Number(prefixText ?? (v6 ? 64 : 24));
-      const gateway = port.gateway && port.gateway.includes(':') === v6 ? port.gateway : null;
+      const subnet = port.subnets?.find((s) => inCidr(address, s.cidr));
+      const candidate = subnet ? subnet.gateway : port.gateway;
+      const gateway = candidate && candidate.includes(':') === v6 ? candidate : null;
+      const routes = [
+        ...(gateway ? [route(v6 ? '::/0' : '0.0.0.0/0', gateway)] : []),
+        ...(subnet?.hostRoutes ?? []).map((r) => route(r.destination, r.nexthop)),
+      ];
+      const servers = subnet?.dnsNameservers ?? [];
+      for (const s of servers) dns.add(s);
       return {
         id: `network-${port.id.slice(0, 8)}-${v6 ? 6 : 4}`,
         type: v6 ? 'ipv6' : 'ipv4',
         link: `tap${port.id.slice(0, 11)}`,
         ip_address: address,
         netmask: prefixToNetmask(prefix, v6),
-        routes: gateway
-          ? [v6 ? { network: '::', netmask: '::', gateway } : { network: '0.0.0.0', netmask: '0.0.0.0', gateway }]
-          : [],
+        routes,
         network_id: port.networkId,
-        services: [],
+        services: servers.map((address) => ({ type: 'dns', address })),
       };
     }),
   );
   networks.sort((a, b) => (a.type === b.type ? 0 : a.type === 'ipv4' ? -1 : 1));
-  return { links, networks, services: [] };
+  return { links, networks, services: [...dns].map((address) => ({ type: 'dns', address })) };
 }
 
 /** Writes the OpenStack config drive (label `config-2`, iso9660) for `spec` to `isoPath`; `workDir` is scratch. */
