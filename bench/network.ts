@@ -4,20 +4,23 @@
  *   re-rendering the security policy with 50 ports plugged;
  * - two tiny VMs on one network (TCG here): spawn -> both guests' `brume-ping` probes report the other reachable,
  *   against spawn -> boot marker; then how long a security-group change takes to block and unblock their pings,
- *   as seen by the guest's 1 s probe (the floor is that period).
+ *   as seen by the guest's 1 s probe (the floor is that period);
+ * - routers without VMs (a veth "guest" in a namespace, an "outside" namespace behind the provider bridge): plumbing
+ *   a router with two subnets and a gateway, installing a floating IP (policy applied, then until the outside's ping
+ *   of it answers), 20 floating IPs in one policy, and removing the router.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { systemClock } from '../shared/ports/clock.ts';
 import { silentLogger } from '../shared/ports/logger.ts';
 import type { InstancePort } from '../shared/schemas/agent-protocol.ts';
-import type { HostNetworkPolicy, SecurityRuleSpec } from '../shared/schemas/network-policy.ts';
+import type { HostNetworkPolicy, RouterSpec, SecurityRuleSpec } from '../shared/schemas/network-policy.ts';
 import { createQemuDriver } from '../site-agent/drivers/qemu/driver.ts';
 import { createImageCache } from '../site-agent/drivers/qemu/image-cache.ts';
 import { testGuest } from '../site-agent/drivers/qemu/test-guest.ts';
 import { createNetworkDataPlane } from '../site-agent/network/data-plane.ts';
-import { namespaceName } from '../site-agent/network/names.ts';
-import { dataPlaneUnavailable } from '../site-agent/network/sh.ts';
+import { namespaceName, tapName } from '../site-agent/network/names.ts';
+import { dataPlaneUnavailable, inNs, sh } from '../site-agent/network/sh.ts';
 import { fmt } from './lib.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -148,6 +151,87 @@ async function vms(dir: string): Promise<void> {
   }
 }
 
+async function routers(dir: string): Promise<void> {
+  const ns = namespaceName('bench-routers', dir);
+  const outside = `brbo${process.pid % 100000}`;
+  const guest = `brbg${process.pid % 100000}`;
+  const plane = createNetworkDataPlane({
+    dir: join(dir, 'routers'),
+    namespace: ns,
+    log: silentLogger,
+    provider: { namespace: outside, bridge: 'brext' },
+  });
+  const g = { ...port(1, 'bench-a'), ips: ['10.78.0.11/24'], gateway: '10.78.0.1' };
+  const h = { ...port(2, 'bench-b'), ips: ['10.79.0.12/24'], gateway: '10.79.0.1' };
+  const leg = (n: number, networkId: string) => ({
+    portId: `benchleg${n}-0000`,
+    networkId,
+    mac: `fa:16:3e:00:02:0${n}`,
+    ips: [`10.7${7 + n}.0.1/24`],
+  });
+  const router = (fips: number): RouterSpec => ({
+    id: 'bench-router',
+    interfaces: [leg(1, 'bench-a'), leg(2, 'bench-b')],
+    gateway: {
+      portId: 'benchgw-0000',
+      networkId: 'bench-ext',
+      mac: 'fa:16:3e:00:02:09',
+      ips: ['10.76.0.10/24'],
+      nextHop: '10.76.0.1',
+      enableSnat: true,
+    },
+    floatingIps: Array.from({ length: fips }, (_, i) => ({
+      id: `fip${i}`,
+      floatingIp: `10.76.0.${50 + i}`,
+      fixedIp: i === 0 ? '10.78.0.11' : `10.78.0.${100 + i}`,
+    })),
+    routes: [],
+  });
+  let revision = 0;
+  const withRouters = (rs: RouterSpec[]): HostNetworkPolicy => ({
+    ...policy(++revision, ['10.78.0.11', '10.79.0.12'], [rule({ protocol: 'icmp' })]),
+    routers: rs,
+  });
+  const reachable = () =>
+    inNs(outside, 'busybox', ['ping', '-c', '1', '-W', '1', '10.76.0.50']).then(
+      () => true,
+      () => false,
+    );
+  try {
+    await sh('ip', ['netns', 'add', outside]);
+    await inNs(outside, 'ip', ['link', 'add', 'brext', 'type', 'bridge']);
+    await inNs(outside, 'ip', ['addr', 'add', '10.76.0.1/24', 'dev', 'brext']);
+    await inNs(outside, 'ip', ['link', 'set', 'brext', 'up']);
+    await sh('ip', ['netns', 'add', ns]);
+    await sh('ip', ['netns', 'add', guest]);
+    await sh('ip', ['link', 'add', tapName(g.id), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', guest]);
+    await sh('ip', ['link', 'set', tapName(g.id), 'netns', ns]);
+    await inNs(guest, 'ip', ['link', 'set', 'eth0', 'address', g.mac]);
+    await inNs(guest, 'ip', ['addr', 'add', '10.78.0.11/24', 'dev', 'eth0']);
+    await inNs(guest, 'ip', ['link', 'set', 'eth0', 'up']);
+    await inNs(guest, 'ip', ['route', 'add', 'default', 'via', '10.78.0.1']);
+    await plane.plugPorts('vm-g', [g]);
+    await plane.plugPorts('vm-h', [h]);
+    await plane.applyPolicy(withRouters([]));
+    const plumb = await timed(() => plane.applyPolicy(withRouters([router(0)])));
+    const t0 = performance.now();
+    const install = await timed(() => plane.applyPolicy(withRouters([router(1)])));
+    let tries = 0;
+    while (!(await reachable())) if (++tries > 50) throw new Error('the floating IP never answered');
+    const answered = performance.now() - t0;
+    const many = await timed(() => plane.applyPolicy(withRouters([router(20)])));
+    const removed = await timed(() => plane.applyPolicy(withRouters([])));
+    console.log(`  router with 2 subnets + gateway plumbed (namespace, 3 veths, uplink, NAT): ${fmt(plumb, 0)} ms`);
+    console.log(
+      `  floating IP installed: policy applied ${fmt(install, 0)} ms, outside's ping answered after ${fmt(answered, 0)} ms`,
+    );
+    console.log(`  20 floating IPs in one policy: ${fmt(many, 0)} ms; router removed: ${fmt(removed, 0)} ms`);
+  } finally {
+    await plane.destroy();
+    for (const n of [guest, outside]) await sh('ip', ['netns', 'del', n]).catch(() => undefined);
+  }
+}
+
 /** The `network` group of `npm run bench`. */
 export async function benchNetwork(): Promise<void> {
   const why = await dataPlaneUnavailable();
@@ -158,6 +242,7 @@ export async function benchNetwork(): Promise<void> {
   const dir = mkdtempSync('/tmp/brume-bench-net-');
   try {
     await plumbing(dir);
+    await routers(dir);
     await vms(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
