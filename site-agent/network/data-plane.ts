@@ -8,10 +8,19 @@
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { Logger } from '../../shared/ports/logger.ts';
-import type { InstancePort } from '../../shared/schemas/agent-protocol.ts';
+import type { InstancePort, PortSubnet } from '../../shared/schemas/agent-protocol.ts';
 import type { HostNetworkPolicy } from '../../shared/schemas/network-policy.ts';
 import { isOurProcess, readPid, signal } from '../drivers/qemu/process.ts';
-import { dhcpSubnet, dnsmasqArgs, firstV4, renderHostsFile } from './dnsmasq.ts';
+import {
+  argsChanged,
+  dhcpSubnet,
+  dnsmasqArgs,
+  extraSubnets,
+  firstV4,
+  renderHostsFile,
+  stopDnsmasq,
+  withSubnetOptions,
+} from './dnsmasq.ts';
 import { createMetadataService } from './metadata-service.ts';
 import { bridgeName, networkFiles, tapName } from './names.ts';
 import { type FilteredPort, renderRuleset } from './nft.ts';
@@ -24,6 +33,8 @@ export interface PluggedPort extends FilteredPort {
   networkId: string;
   gateway: string | null;
   mtu: number;
+  /** The site's subnets of the port's addresses (DHCP options). */
+  subnets?: PortSubnet[];
 }
 
 interface State {
@@ -144,6 +155,10 @@ export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPl
       ));
     await inNs(ns, 'ip', ['addr', 'replace', `${subnet.serverIp}/${prefix}`, 'dev', br]);
     if (moved) await announce(ns, br, subnet.serverIp);
+    // Every other IPv4 subnet of the network's ports: an address on the bridge and a DHCP range of its own.
+    const extra = extraSubnets(members, subnet);
+    for (const x of extra)
+      await inNs(ns, 'ip', ['addr', 'replace', `${x.serverIp}/${x.cidr.split('/')[1]}`, 'dev', br]);
     const hosts = members.flatMap((p) => {
       const a = firstV4(p.ips);
       return a ? [{ mac: p.mac, ip: a.ip }] : [];
@@ -154,11 +169,17 @@ export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPl
     if (before !== text) await writeFile(hostsFile, text);
     const pidFile = files.dnsmasqPid(networkId);
     const pid = await readPid(pidFile);
+    const args = dnsmasqArgs({ bridge: br, subnet: withSubnetOptions(subnet, members), extra, hostsFile, pidFile });
     if (pid !== null && (await isOurProcess(pid, hostsFile))) {
-      if (before !== text) signal(pid, 'SIGHUP');
-      return;
+      // New subnets or options need a new command line; new hosts only a re-read.
+      if (!(await argsChanged(pidFile, args))) {
+        if (before !== text) signal(pid, 'SIGHUP');
+        return;
+      }
+      await stopDnsmasq(pid, hostsFile);
     }
-    await inNs(ns, 'dnsmasq', dnsmasqArgs({ bridge: br, subnet, hostsFile, pidFile }));
+    await inNs(ns, 'dnsmasq', args);
+    await argsChanged(pidFile, args);
     log.info({ namespace: ns, network: networkId, bridge: br }, 'dnsmasq started');
   }
 
@@ -250,6 +271,7 @@ export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPl
             ips: port.ips,
             gateway: port.gateway ?? null,
             mtu: port.mtu ?? 1500,
+            ...(port.subnets ? { subnets: port.subnets } : {}),
             ...(port.securityGroups ? { securityGroups: port.securityGroups } : {}),
             ...(port.portSecurity !== undefined ? { portSecurity: port.portSecurity } : {}),
           };

@@ -45,6 +45,28 @@ describe.skipIf(why !== null)('metadata service in namespaces (root)', () => {
   });
   const pa = port(1, 'net-md-a');
   const pb = port(2, 'net-md-b');
+  // A second subnet of network a, with the site's DNS server and host route: DHCP serves it too.
+  const pc: InstancePort = {
+    ...port(3, 'net-md-a'),
+    ips: ['10.89.0.7/24'],
+    gateway: '10.89.0.1',
+    subnets: [
+      {
+        cidr: '10.89.0.0/24',
+        gateway: '10.89.0.1',
+        dnsNameservers: ['10.89.0.53'],
+        hostRoutes: [{ destination: '192.168.50.0/24', nexthop: '10.89.0.1' }],
+      },
+    ],
+  };
+  const all = [pa, pb, pc];
+  const addr = (p: InstancePort) => (p.ips[0] ?? '').split('/')[0] ?? '';
+  /** The bridge's address a guest reaches the metadata service through (option 121). */
+  const via = (p: InstancePort) => (p === pc ? '10.89.0.254' : '10.88.0.1');
+  const lease = (p: InstancePort) =>
+    p === pc
+      ? 'LEASE 10.89.0.7 MTU 1400 ROUTER 10.89.0.1 DNS 10.89.0.53 ROUTES 169.254.169.254/32 10.89.0.254 0.0.0.0/0 10.89.0.1 192.168.50.0/24 10.89.0.1'
+      : 'LEASE 10.88.0.5 MTU 1400 ROUTER 10.88.0.1 DNS  ROUTES 169.254.169.254/32 10.88.0.1 0.0.0.0/0 10.88.0.1';
   const instance = (p: InstancePort) => `inst-${p.id.slice(0, 2)}`;
   const client = (p: InstancePort) => `bm${suffix}-${p.id.slice(0, 2)}`;
   const spec = (p: InstancePort): InstanceSpec => ({
@@ -63,7 +85,7 @@ describe.skipIf(why !== null)('metadata service in namespaces (root)', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'brume-md-'));
-    const specs = new Map([pa, pb].map((p) => [instance(p), spec(p)]));
+    const specs = new Map(all.map((p) => [instance(p), spec(p)]));
     const app = mountForTest(
       await testDeps(),
       '/metadata',
@@ -75,7 +97,7 @@ describe.skipIf(why !== null)('metadata service in namespaces (root)', () => {
     const ns = namespaceName('md-test-host', dir);
     plane = createNetworkDataPlane({ dir: join(dir, 'network'), namespace: ns, log: silentLogger });
     await sh('ip', ['netns', 'add', ns]);
-    for (const p of [pa, pb]) {
+    for (const p of all) {
       const c = client(p);
       clients.push(c);
       await sh('ip', ['netns', 'add', c]);
@@ -99,9 +121,10 @@ describe.skipIf(why !== null)('metadata service in namespaces (root)', () => {
   it('answers each guest with its own instance, across overlapping CIDRs, and only through 169.254.169.254', async () => {
     await plane.plugPorts(instance(pa), [pa]);
     await plane.plugPorts(instance(pb), [pb]);
+    await plane.plugPorts(instance(pc), [pc]);
     const policy: HostNetworkPolicy = {
       revision: 1,
-      ports: Object.fromEntries([pa, pb].map((p) => [p.id, { securityGroups: ['sg'], portSecurity: true }])),
+      ports: Object.fromEntries(all.map((p) => [p.id, { securityGroups: ['sg'], portSecurity: true }])),
       groups: [
         {
           id: 'sg',
@@ -125,9 +148,12 @@ describe.skipIf(why !== null)('metadata service in namespaces (root)', () => {
 
     // DHCP: the fixed address, the MTU and the route to 169.254.169.254 via the bridge (option 121).
     const script = join(dir, 'lease.sh');
-    execFileSync('sh', ['-c', `printf '#!/bin/sh\\necho "LEASE $ip MTU $mtu ROUTES $staticroutes"\\n' > ${script}`]);
+    execFileSync('sh', [
+      '-c',
+      `printf '#!/bin/sh\\necho "LEASE $ip MTU $mtu ROUTER $router DNS $dns ROUTES $staticroutes"\\n' > ${script}`,
+    ]);
     execFileSync('chmod', ['+x', script]);
-    for (const p of [pa, pb]) {
+    for (const p of all) {
       const out = await inNs(client(p), 'busybox', [
         'udhcpc',
         '-i',
@@ -145,14 +171,14 @@ describe.skipIf(why !== null)('metadata service in namespaces (root)', () => {
         '-s',
         script,
       ]);
-      expect(out).toContain('LEASE 10.88.0.5 MTU 1400 ROUTES 169.254.169.254/32 10.88.0.1 0.0.0.0/0 10.88.0.1');
-      await inNs(client(p), 'ip', ['addr', 'add', '10.88.0.5/24', 'dev', 'eth0']);
-      await inNs(client(p), 'ip', ['route', 'add', '169.254.169.254/32', 'via', '10.88.0.1']);
+      expect(out).toContain(lease(p));
+      await inNs(client(p), 'ip', ['addr', 'add', p.ips[0] ?? '', 'dev', 'eth0']);
+      await inNs(client(p), 'ip', ['route', 'add', '169.254.169.254/32', 'via', via(p)]);
       // Only for the probe below: another network's metadata address, tried directly.
-      await inNs(client(p), 'ip', ['route', 'add', '169.254.170.0/23', 'via', '10.88.0.1']);
+      await inNs(client(p), 'ip', ['route', 'add', '169.254.170.0/23', 'via', via(p)]);
     }
 
-    for (const p of [pa, pb]) {
+    for (const p of all) {
       // The proxy starts in the background of the first plug: retried until it listens.
       const first = await curl(
         p,
@@ -171,7 +197,7 @@ describe.skipIf(why !== null)('metadata service in namespaces (root)', () => {
         links: Array<{ mtu: number; vif_id: string }>;
       };
       expect(nd.links[0]).toMatchObject({ mtu: 1400, vif_id: p.id });
-      expect(await curl(p, 'http://169.254.169.254/latest/meta-data/local-ipv4')).toBe('10.88.0.5');
+      expect(await curl(p, 'http://169.254.169.254/latest/meta-data/local-ipv4')).toBe(addr(p));
     }
     // Headers a guest sends do not change who it is.
     const forged = await curl(
