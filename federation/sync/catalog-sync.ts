@@ -2,7 +2,7 @@ import type { Clock } from '../../shared/ports/clock.ts';
 import type { Logger } from '../../shared/ports/logger.ts';
 import type { PeerEvent, Transport, TransportMessage } from '../../shared/ports/transport.ts';
 import { newSyncState, type SyncState } from '../automerge/backend.ts';
-import { digest } from '../catalog/layout.ts';
+import { bucketOf, HEAD_BUCKETS, headsIndex } from './heads.ts';
 import { createOutbox } from './outbox.ts';
 import { type Overlay, type OverlayOptions, overlayOf } from './overlay.ts';
 import type { DocReplica } from './replica.ts';
@@ -61,7 +61,6 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
   let mergingFrom: string | undefined;
   let flushQueued = false;
   let stopped = false;
-  let cachedDigest: string | undefined;
 
   const stateOf = (peer: string, doc: string, fresh = false): SyncState => {
     let perPeer = states.get(peer);
@@ -108,32 +107,30 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
     if (bytes) send(peer, FrameType.SNAP, doc, bytes);
   };
 
-  const headsMap = (): HeadsPayload['docs'] => {
-    const out: HeadsPayload['docs'] = {};
-    for (const doc of replica.docs()) {
-      const heads = replica.heads(doc);
-      if (heads.length > 0) out[doc] = [heads.toSorted(), replica.changeCount(doc)];
-    }
-    return out;
-  };
-  const localDigest = (): string => {
-    if (cachedDigest === undefined) {
-      const parts = replica
-        .docs()
-        .toSorted()
-        .map((d) => `${d}=${replica.heads(d).toSorted().join(',')}`)
-        .filter((p) => !p.endsWith('='));
-      cachedDigest = digest(parts.join(';'));
-    }
-    return cachedDigest;
-  };
-  const sendHeads = (peer: string, reply: boolean) => {
-    send(peer, FrameType.HEADS, '', json.encode({ reply, docs: headsMap(), bundles: true } satisfies HeadsPayload));
+  const index = headsIndex(replica);
+  const localDigest = () => index.digest();
+  /**
+   * HEADS to `peer`: every document's (older peers, first contact), or — to peers that read scoped HEADS — those of
+   * the `scope` buckets plus every bucket's digest (none when opening an exchange: the answer names what differs).
+   */
+  const sendHeads = (peer: string, reply: boolean, scope?: number[]) => {
+    const payload: HeadsPayload =
+      scope === undefined && !outbox.bundles(peer)
+        ? { reply, docs: index.heads(), bundles: true }
+        : {
+            reply,
+            docs: scope?.length ? index.heads(new Set(scope)) : {},
+            bundles: true,
+            scope: scope ?? [],
+            buckets: index.buckets(),
+          };
+    send(peer, FrameType.HEADS, '', json.encode(payload));
   };
 
   const onHeads = (peer: string, payload: HeadsPayload) => {
     outbox.setBundles(peer, payload.bundles === true);
-    const mine = new Set(replica.docs());
+    const scope = payload.scope ? new Set(payload.scope) : undefined;
+    const mine = scope ? replica.docs().filter((d) => scope.has(bucketOf(d))) : replica.docs();
     let differs = false;
     for (const doc of new Set([...mine, ...Object.keys(payload.docs)])) {
       const [theirHeads = [], theirCount = 0] = payload.docs[doc] ?? [];
@@ -144,7 +141,14 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
       if (theirHeads.length === 0 || replica.changeCount(doc) - theirCount > behind) pushSnapshot(peer, doc);
       else pushSync(peer, doc, true);
     }
-    if (payload.reply && differs) sendHeads(peer, false);
+    if (!payload.reply) return;
+    const theirs = payload.buckets;
+    if (scope && theirs?.length === HEAD_BUCKETS) {
+      const ours = index.buckets();
+      const diff = ours.flatMap((d, b) => (d === theirs[b] ? [] : [b]));
+      // An opening (no docs in scope) gets our docs of the differing buckets and asks for theirs in return.
+      if (diff.length > 0) sendHeads(peer, scope.size === 0, diff);
+    } else if (differs) sendHeads(peer, false);
   };
 
   const onFrame = (peer: string, frame: Frame) => {
@@ -266,7 +270,7 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
     }
   };
   const onDocsChanged = (docs: readonly string[]) => {
-    cachedDigest = undefined;
+    index.changed(docs);
     for (const d of docs) {
       let skip = dirty.get(d);
       if (!skip) {

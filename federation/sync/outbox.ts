@@ -11,7 +11,9 @@ export interface Outbox {
   queue(peer: string, type: FrameType, doc: string, payload: Uint8Array): void;
   /** Whether `peer` reads BUNDLE frames (learnt from its HEADS or a bundle it sent); reset by {@link forget}. */
   setBundles(peer: string, yes: boolean): void;
-  /** Forgets a peer (down, or a new session): queued frames are dropped, bundle support unknown again. */
+  /** Whether `peer` is known to read BUNDLE frames (and scoped HEADS). */
+  bundles(peer: string): boolean;
+  /** Forgets what is queued for a peer (down, or a new session); what it reads is kept (a restart rarely downgrades). */
   forget(peer: string): void;
   /** Frames and transport messages sent so far. */
   stats(): { frames: number; messages: number };
@@ -98,9 +100,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
       if (yes) bundling.add(peer);
       else bundling.delete(peer);
     },
+    bundles: (peer) => bundling.has(peer),
     forget(peer) {
       pending.delete(peer);
-      bundling.delete(peer);
     },
     stats: () => ({ ...stats }),
   };

@@ -28,8 +28,15 @@ export interface HeadsPayload {
   reply: boolean;
   /** doc key -> [heads, change count]. */
   docs: Record<string, [string[], number]>;
-  /** The sender reads BUNDLE frames (absent from older peers). */
+  /** The sender reads BUNDLE frames and scoped HEADS (absent from older peers). */
   bundles?: boolean;
+  /**
+   * Scoped HEADS (only to peers that set `bundles`): `docs` lists only the documents of these buckets (heads.ts);
+   * absent = every document. A receiver compares only those and answers with the buckets that differ.
+   */
+  scope?: number[];
+  /** With `scope`: the sender's digest per bucket. */
+  buckets?: string[];
 }
 
 const enc = new TextEncoder();
