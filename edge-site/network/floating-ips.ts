@@ -1,7 +1,9 @@
 /**
- * Floating IPs (API objects, no NAT yet): an address held by a network:floatingip port on a router:external network,
- * optionally mapped to a fixed IPv4 address of a port that a router with a gateway on that network reaches (Neutron's
- * ExternalGatewayForFloatingIPNotFound otherwise). Writers hold the module lock.
+ * Floating IPs: an address held by a network:floatingip port on a router:external network, optionally mapped to a
+ * fixed IPv4 address of a port that a router with a gateway on that network reaches (Neutron's
+ * ExternalGatewayForFloatingIPNotFound otherwise). Writers hold the module lock. Associated, the router's agents
+ * install the 1:1 NAT (router-policy.ts); status is ACTIVE while associated and DOWN otherwise, as Neutron's L3
+ * agent reports it.
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { AuthContext } from '../api/env.ts';

@@ -1,7 +1,8 @@
 /**
- * Routers (API objects, no data plane yet): CRUD, the external gateway (a network:router_gateway port on a
- * router:external network) and extra routes whose next hops must sit on a subnet the router is connected to.
- * Interfaces are in router-interfaces.ts. Writers hold the module lock.
+ * Routers: CRUD, the external gateway (a network:router_gateway port on a router:external network) and extra routes
+ * whose next hops must sit on a subnet the router is connected to. Interfaces are in router-interfaces.ts. Writers
+ * hold the module lock. The agents that host ports on a router's networks plumb it (router-policy.ts ->
+ * site-agent/network/router.ts): a namespace per router, SNAT and floating IPs in nftables.
  */
 import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { AuthContext } from '../api/env.ts';
