@@ -4,6 +4,7 @@ import { benchConvergence } from './convergence.ts';
 import { benchDashboard } from './dashboard.ts';
 import { benchGlobal } from './global.ts';
 import { benchHeat } from './heat.ts';
+import { benchLinks } from './links.ts';
 import { benchNetwork } from './network.ts';
 import { benchOverlay } from './overlay.ts';
 import { benchQuota } from './quota.ts';
@@ -27,6 +28,7 @@ const groups: Record<string, () => Promise<void>> = {
   global: benchGlobal,
   scenarios: benchScenarios,
   heat: benchHeat,
+  links: benchLinks,
 };
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(groups)) {
