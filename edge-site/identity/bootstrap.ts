@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Endpoint, Service } from '../../shared/schemas/catalog/index.ts';
+import type { CatalogWrite } from '../../shared/ports/catalog-store.ts';
+import type { CatalogCollections, Endpoint, Service } from '../../shared/schemas/catalog/index.ts';
 import type { IdentityAdmin } from './admin.ts';
 import { verifyPassword } from './passwords.ts';
 
@@ -130,7 +131,12 @@ export async function bootstrap(admin: IdentityAdmin, region: string, input: Boo
   await admin.grant('user', user.id, { type: 'project', id: adminProjectId }, adminRole);
   await admin.grant('user', user.id, { type: 'system', id: 'all' }, adminRole);
 
-  if (!c.get('regions', region)) await admin.put('regions', { id: region, description: '', parent_region_id: null });
+  // This site's region, services and endpoints go in one batch: on a federated site each write is a change every
+  // peer merges, and a site joining a federation of N sites would otherwise cost N times ~22 sync rounds.
+  const batch: CatalogWrite[] = [];
+  const put = <C extends 'regions' | 'services' | 'endpoints'>(collection: C, record: CatalogCollections[C]) =>
+    batch.push({ op: 'put', collection, record } as CatalogWrite);
+  if (!c.get('regions', region)) put('regions', { id: region, description: '', parent_region_id: null });
   const base = input.publicUrl.replace(/\/+$/, '');
   for (const s of SERVICES) {
     let service: Service | undefined = c.list('services').find((x) => x.type === s.type && x.name === s.name);
@@ -142,7 +148,7 @@ export async function bootstrap(admin: IdentityAdmin, region: string, input: Boo
         description: s.description,
         enabled: true,
       };
-      await admin.put('services', service);
+      put('services', service);
     }
     const url = `${base}${s.path}`;
     for (const iface of INTERFACES) {
@@ -158,10 +164,11 @@ export async function bootstrap(admin: IdentityAdmin, region: string, input: Boo
           region_id: region,
           enabled: true,
         };
-        await admin.put('endpoints', e);
+        put('endpoints', e);
       } else if (existing.url !== url) {
-        await admin.put('endpoints', { ...existing, url });
+        put('endpoints', { ...existing, url });
       }
     }
   }
+  if (batch.length > 0) await admin.write(batch);
 }
