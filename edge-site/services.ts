@@ -236,6 +236,17 @@ export interface BootVolumeRequest {
 }
 
 /** Volumes as compute uses them (attach/detach on servers). */
+/** One volume of a volume-backed server's snapshot image (Nova's image-defined block device mapping, bdm v2). */
+export interface ImageBlockDevice {
+  snapshotId: string;
+  sizeGiB: number;
+  bootIndex: number | null;
+  deviceName: string | null;
+  deleteOnTermination: boolean;
+  /** The root volume's `volume_image_metadata` (the image it came from), for the new image's properties. */
+  imageMetadata: Record<string, string> | null;
+}
+
 export interface VolumeService {
   /** Attachments of a server (empty when none). */
   attachmentsOfServer(serverId: string): Promise<ServerVolumeAttachment[]>;
@@ -271,6 +282,11 @@ export interface VolumeService {
    * attached; the swap itself is refused (409) — no data is copied between volumes here.
    */
   swapOnServer?(auth: AuthContext, serverId: string, oldVolumeId: string, newVolumeId: string): Promise<void>;
+  /**
+   * Nova's createImage of a volume-backed server: snapshots (forced) each of its mapped volumes and returns them as
+   * image-defined block device mappings (Nova's `block_device_mapping` image property). Empty: not volume-backed.
+   */
+  snapshotServerVolumes?(auth: AuthContext, serverId: string, name: string): Promise<ImageBlockDevice[]>;
   /** Nova's deprecated `os-volumes`/`os-snapshots` proxy routes, mounted by compute at `/v2.1`. */
   readonly novaProxyApp?: Hono<AppEnv>;
 }

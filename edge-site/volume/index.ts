@@ -69,7 +69,13 @@ export async function createVolume(deps: SiteDeps, options: VolumeModuleOptions)
   return {
     app: volumeApi(ctx, options.identity.tokens),
     novaProxyApp: novaVolumeProxy(ctx, options.identity.tokens),
-    ...volumeService(volumes, attachments, bootVolumes(volumes, attachments, deps.clock, access)),
+    ...volumeService(
+      volumes,
+      attachments,
+      bootVolumes(volumes, attachments, deps.clock, access),
+      snapshots,
+      deps.clock,
+    ),
     settled: () => volumes.settled(),
     async start() {
       await attachments.recoverInterrupted();

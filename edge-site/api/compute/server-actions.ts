@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { BrumeError, badRequest, conflict } from '../../../shared/errors.ts';
 import type { ComputeContext } from '../../compute/context.ts';
 import { atLeast, versionOf } from '../../compute/microversion.ts';
+import { createServerImage } from '../../compute/servers/create-image.ts';
 import { rebuildSchema, rebuildServer } from '../../compute/servers/rebuild.ts';
 import { ACTIONS, type ActionSpec } from '../../compute/servers/states.ts';
 import type { ServerRow } from '../../compute/servers/store.ts';
@@ -157,6 +158,12 @@ export function serverActionRoutes(ctx: ComputeContext): Hono<AppEnv> {
         });
         await ctx.engine.record(row, 'resetState', auth, c.var.requestId, true);
         return c.body(null, 202);
+      }
+      case 'createImage': {
+        if (['building', 'error'].includes(row.vmState)) throw invalidState('createImage', row);
+        const imageId = await createServerImage(ctx, row, arg, auth);
+        c.header('Location', ctx.services.image.fileUrl(imageId).replace(/\/file$/, ''));
+        return atLeast(c, 45) ? c.json({ image_id: imageId }, 202) : c.body(null, 202);
       }
       case 'restore':
       case 'forceDelete':

@@ -12,6 +12,7 @@ import { canUseFlavor } from '../flavors.ts';
 import type { Quotas } from '../quotas.ts';
 import type { ComputeServices } from '../services.ts';
 import { bdmLegacy, bdmV2, parseBlockDevices } from './bdm.ts';
+import { imageBlockDevicesOf } from './create-image.ts';
 import type { ServerEngine } from './engine.ts';
 import { POWER } from './states.ts';
 import type { NewServerRow, ServerStore } from './store.ts';
@@ -153,6 +154,15 @@ export async function createServers(
 
   // Image (imageRef or a block device mapping with an image source), or a root volume (block device mappings).
   const devices = parseBlockDevices(s);
+  // An image made by createImage of a volume-backed server boots as volumes from its snapshots (as in Nova).
+  if (!devices.rootIsVolume && devices.imageRef !== '' && services.volume?.prepareBootVolumes) {
+    const defined = imageBlockDevicesOf(services, auth, devices.imageRef);
+    if (defined) {
+      devices.volumes.push(...defined);
+      devices.rootIsVolume = true;
+      devices.imageRef = '';
+    }
+  }
   if (devices.volumes.length > 0 && !services.volume?.prepareBootVolumes) {
     throw badRequest('compute.invalid_bdm', 'Block Device Mapping is Invalid: this site has no block storage.');
   }

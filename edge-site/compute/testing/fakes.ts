@@ -195,6 +195,8 @@ export function fakeFleet(hosts: HostState[]): FakeFleet {
       return { id: c.spec.id, powerState: 'running', observedAt: 0 } satisfies InstanceInfo;
     }
     if (c.op === 'network_policy') return null;
+    // Volume storage commands (`volume_*`): this fake keeps no volumes.
+    if ('name' in c) return null;
     const id = c.instanceId;
     if (c.op === 'destroy') {
       vms.delete(id);
