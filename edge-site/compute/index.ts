@@ -4,6 +4,7 @@ import type { InstanceSpec } from '../../shared/schemas/agent-protocol.ts';
 import { computeApp } from '../api/compute/index.ts';
 import type { SiteDeps, SiteModule } from '../services.ts';
 import type { ComputeContext } from './context.ts';
+import { interfaceTags } from './metadata-device-tags.ts';
 import { createQuotas } from './quotas.ts';
 import { createServerEngine } from './servers/engine.ts';
 import { createReconciler } from './servers/reconcile.ts';
@@ -65,7 +66,12 @@ export async function createCompute(deps: SiteDeps, services: ComputeServices): 
       const row = await store.get(id);
       if (!row || row.deletedAt) return undefined;
       const spec = await engine.spawnSpec(row);
-      return { ...spec, image: spec.image ? { ...spec.image, token: undefined } : null };
+      const tags = await interfaceTags(deps.db.db, id);
+      const ports = spec.ports.map((p) => {
+        const tag = tags.get(p.id);
+        return tag ? { ...p, tag } : p;
+      });
+      return { ...spec, ports, image: spec.image ? { ...spec.image, token: undefined } : null };
     },
     async start() {
       unsubscribe = services.fleet.subscribe((event) => {

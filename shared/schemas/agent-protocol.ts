@@ -26,6 +26,8 @@ export interface InstancePort {
   portSecurity?: boolean;
   /** The subnets of the port's addresses (DHCP options, network_data.json). Absent: learnt from `ips`/`gateway`. */
   subnets?: PortSubnet[];
+  /** Nova's device tag of the interface (meta_data.json `devices`). */
+  tag?: string;
 }
 
 /** A Neutron subnet as DHCP and network_data.json describe it to a guest. */

@@ -6,6 +6,7 @@ import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { badRequest, notFound } from '../../../shared/errors.ts';
 import type { ComputeContext } from '../../compute/context.ts';
+import { dropInterfaceTag, interfaceTags, setInterfaceTag } from '../../compute/metadata-device-tags.ts';
 import { atLeast } from '../../compute/microversion.ts';
 import { attachInterface, detachInterface, type InterfaceRequest } from '../../compute/servers/interfaces.ts';
 import type { ServerPort } from '../../services.ts';
@@ -28,15 +29,15 @@ const attachBody = z.object({
     .strict(),
 });
 
-/** One interfaceAttachment as Nova renders it (`tag` from 2.70; Brume keeps no tags: null). */
-export function interfaceView(c: Context<AppEnv>, p: ServerPort): Record<string, unknown> {
+/** One interfaceAttachment as Nova renders it (`tag` from 2.70: the attach request's, else null). */
+export function interfaceView(c: Context<AppEnv>, p: ServerPort, tag?: string | null): Record<string, unknown> {
   return {
     port_state: 'ACTIVE',
     fixed_ips: p.fixedIps.map((f) => ({ subnet_id: f.subnetId, ip_address: f.ipAddress })),
     port_id: p.portId,
     net_id: p.networkId,
     mac_addr: p.macAddress,
-    ...(atLeast(c, 70) ? { tag: null } : {}),
+    ...(atLeast(c, 70) ? { tag: tag ?? null } : {}),
   };
 }
 
@@ -62,7 +63,8 @@ export function interfaceRoutes(ctx: ComputeContext): Hono<AppEnv> {
     requireRole(c.var.auth, 'reader', 'os_compute_api:os-attach-interfaces:list');
     const server = await loadServer(ctx, c, c.req.param('id'));
     const ports = await network.portsOfServer(server.id);
-    return c.json({ interfaceAttachments: ports.map((p) => interfaceView(c, p)) });
+    const tags = await interfaceTags(ctx.deps.db.db, server.id);
+    return c.json({ interfaceAttachments: ports.map((p) => interfaceView(c, p, tags.get(p.portId))) });
   });
   app.get('/:id/os-interface/:portId', async (c) => {
     requireRole(c.var.auth, 'reader', 'os_compute_api:os-attach-interfaces:show');
@@ -70,21 +72,28 @@ export function interfaceRoutes(ctx: ComputeContext): Hono<AppEnv> {
     const portId = c.req.param('portId');
     const port = (await network.portsOfServer(server.id)).find((p) => p.portId === portId);
     if (!port) throw notFound('compute.port_not_found', `Port ${portId} could not be found.`);
-    return c.json({ interfaceAttachment: interfaceView(c, port) });
+    const tags = await interfaceTags(ctx.deps.db.db, server.id);
+    return c.json({ interfaceAttachment: interfaceView(c, port, tags.get(port.portId)) });
   });
   app.post('/:id/os-interface', async (c) => {
     requireRole(c.var.auth, 'member', 'os_compute_api:os-attach-interfaces:create');
     const server = await loadServer(ctx, c, c.req.param('id'));
     assertUnlocked(c, server);
     const { interfaceAttachment: body } = await jsonBody(c, attachBody);
+    // Device tags came with 2.49 (Nova's schema refuses the property before).
+    if (body.tag !== undefined && !atLeast(c, 49)) {
+      throw badRequest('compute.interface_bad_request', "Additional properties are not allowed ('tag' was unexpected)");
+    }
     const port = await attachInterface(ctx, c.var.auth, server.id, toRequest(body));
-    return c.json({ interfaceAttachment: interfaceView(c, port) });
+    if (body.tag !== undefined) await setInterfaceTag(ctx.deps.db.db, server.id, port.portId, body.tag);
+    return c.json({ interfaceAttachment: interfaceView(c, port, body.tag) });
   });
   app.delete('/:id/os-interface/:portId', async (c) => {
     requireRole(c.var.auth, 'member', 'os_compute_api:os-attach-interfaces:delete');
     const server = await loadServer(ctx, c, c.req.param('id'));
     assertUnlocked(c, server);
     await detachInterface(ctx, server.id, c.req.param('portId'));
+    await dropInterfaceTag(ctx.deps.db.db, server.id, c.req.param('portId'));
     return c.body(null, 202);
   });
   return app;

@@ -49,6 +49,33 @@ describe('os-interface (fake network and fleet)', () => {
     expect((await h.req('DELETE', `/servers/${id}/os-interface/${added.port_id}`)).status).toBe(404);
   });
 
+  it('keeps the device tag of an attach (2.49+), shows it from 2.70 and in the metadata service devices', async () => {
+    const h = await computeHarness();
+    const id = await h.boot();
+    const early = await h.req('POST', `/servers/${id}/os-interface`, {
+      body: { interfaceAttachment: { net_id: 'net-private', tag: 'nic1' } },
+      version: '2.48',
+    });
+    expect(early.status).toBe(400);
+    const tagged = await h.req('POST', `/servers/${id}/os-interface`, {
+      body: { interfaceAttachment: { port_id: 'p-extra', tag: 'data-nic' } },
+      version: '2.49',
+    });
+    expect(tagged.status).toBe(200);
+    const shown = await h.req('GET', `/servers/${id}/os-interface/p-extra`, { version: '2.70' });
+    expect(shown.json.interfaceAttachment.tag).toBe('data-nic');
+    const listed = await h.req('GET', `/servers/${id}/os-interface`, { version: '2.70' });
+    expect(listed.json.interfaceAttachments.map((i: { tag: string | null }) => i.tag)).toEqual([null, 'data-nic']);
+    const spec = await h.compute.instanceSpec(id);
+    expect(spec?.ports.find((p) => p.id === 'p-extra')?.tag).toBe('data-nic');
+    expect((await h.req('DELETE', `/servers/${id}/os-interface/p-extra`)).status).toBe(202);
+    const again = await h.req('POST', `/servers/${id}/os-interface`, {
+      body: { interfaceAttachment: { port_id: 'p-extra' } },
+      version: '2.70',
+    });
+    expect(again.json.interfaceAttachment.tag).toBeNull();
+  });
+
   it('stopped servers take interfaces (the driver plugs them at the next start)', async () => {
     const h = await computeHarness();
     const id = await h.boot();

@@ -1,7 +1,7 @@
 /** network_data.json from the site's subnets: per-address gateway, host routes, DNS servers and the link MTU. */
 import { describe, expect, it } from 'vitest';
 import type { InstancePort } from '../../../shared/schemas/agent-protocol.ts';
-import { inCidr, networkData } from './config-drive.ts';
+import { inCidr, metaData, networkData } from './config-drive.ts';
 
 describe('network_data.json', () => {
   it('tells which subnet an address lies in (IPv4 and IPv6)', () => {
@@ -55,5 +55,23 @@ describe('network_data.json', () => {
     const plain = networkData([{ ...port, subnets: undefined, ips: ['10.0.1.5/24'] }]) as typeof doc;
     expect(plain.networks[0]?.routes).toEqual([{ network: '0.0.0.0', netmask: '0.0.0.0', gateway: '10.0.1.1' }]);
     expect(plain.services).toEqual([]);
+  });
+
+  it('lists tagged NICs as meta_data.json devices (Nova device metadata)', () => {
+    const port = { id: 'p1', networkId: 'n1', mac: 'fa:16:3e:00:00:09', ips: ['10.0.0.9/24'] };
+    const md = metaData({
+      id: 'vm',
+      name: 'vm',
+      hostname: 'vm',
+      projectId: 'p',
+      vcpus: 1,
+      memoryMiB: 64,
+      diskGiB: 1,
+      image: null,
+      ports: [port, { ...port, id: 'p2', mac: 'fa:16:3e:00:00:0a', tag: 'data-nic' }],
+    });
+    expect(md.devices).toEqual([
+      { type: 'nic', bus: 'pci', mac: 'fa:16:3e:00:00:0a', tags: ['data-nic'], vf_trusted: false },
+    ]);
   });
 });

@@ -33,7 +33,10 @@ export function metaData(spec: InstanceSpec): Record<string, unknown> {
     public_keys: Object.fromEntries(keys),
     keys: keys.map(([name, data]) => ({ name, type: data.startsWith('ssh-') ? 'ssh' : 'x509', data })),
     meta: spec.metadata ?? {},
-    devices: [],
+    // Nova's device metadata: tagged NICs (os-interface `tag`).
+    devices: spec.ports.flatMap((p) =>
+      p.tag ? [{ type: 'nic', bus: 'pci', mac: p.mac, tags: [p.tag], vf_trusted: false }] : [],
+    ),
   };
 }
 
