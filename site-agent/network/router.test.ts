@@ -147,6 +147,9 @@ describe.skipIf(why !== null)('routers and floating IPs in namespaces (root)', (
     expect(await ping(p3, addr(p1))).toBe(false);
     expect(await ping(p1, addr(p3))).toBe(false);
     expect(await ping(p1, '10.84.0.1')).toBe(true);
+    // DHCP still answers from the bridge's moved address, and still names the gateway the router now holds.
+    const lease = await inNs(client(p1), 'sh', ['-c', 'busybox udhcpc -i eth0 -n -q -t 5 -T 1 -s /bin/true 2>&1']);
+    expect(lease).toContain('lease of 10.81.0.11 obtained from 10.81.0.254');
     // The outside saw the gateway's address, not the guest's (SNAT); it has no route back to 10.81/16.
     expect(await pingFrom(outside, addr(p1))).toBe(false);
   });
