@@ -61,14 +61,14 @@ const PROBED_SITES = 5;
 /** Builds the namespaces, then the proc world on them. */
 export async function createNetnsWorld(s: Scenario, seed: number, progress: (line: string) => void): Promise<World> {
   removeStale();
+  const tag = `brs${process.pid}`;
+  const hub = `${tag}-hub`;
+  const ns = new Map<string, { name: string; ip: string; veth: string; peer: string }>();
   const get = (site: string) => {
     const e = ns.get(site);
     if (!e) throw new Error(`no namespace for ${site}`);
     return e;
   };
-  const tag = `brs${process.pid}`;
-  const hub = `${tag}-hub`;
-  const ns = new Map<string, { name: string; ip: string; veth: string; peer: string }>();
   const dir = mkdtempSync(join(tmpdir(), 'brume-netns-'));
   const forwarders: Running[] = [];
   let broker: ReturnType<typeof spawn> | undefined;
@@ -172,8 +172,8 @@ export async function createNetnsWorld(s: Scenario, seed: number, progress: (lin
         String(seed * 1009 + i),
       ]);
       forwarders.push(f);
-      await f.waitFor(/shaper on/, 60_000);
     }
+    await Promise.all(forwarders.map((f) => f.waitFor(/shaper on/, 60_000)));
   } catch (err) {
     teardown();
     process.off('SIGINT', onSignal);
