@@ -22,6 +22,7 @@ import { type Agent, createAgent } from '../../site-agent/agent.ts';
 import { createFakeDriver } from '../../site-agent/drivers/fake/index.ts';
 import type { LinkSpec, Scenario } from '../schema.ts';
 import type { SiteRequest, SiteResponse, World } from '../world.ts';
+import { catalogUnion, handOver } from './catalog-handover.ts';
 import { linkBetween, memoryLink, SIM_LINK_FIDELITY, seededRandom } from './links.ts';
 import { type VirtualClock, virtualClock } from './virtual-clock.ts';
 
@@ -162,6 +163,8 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
   };
 
   progress(`sim: starting ${s.sites.length} site(s)`);
+  // Isolated until the catalogs are handed over (catalog-handover.ts): no site syncs during the warm-up.
+  net.partition([]);
   for (const [i, spec] of s.sites.entries()) {
     const ss: SimSite = {
       name: spec.name,
@@ -175,6 +178,7 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
   }
   // The first site bootstraps the federation; the others join once its catalog reached them (bootstrap finds the
   // admin user, project and roles by name and adds only this site's region and endpoints), as `brume up` sites do.
+  // The catalogs travel as whole documents through each replica's merge path, not over the network.
   const bootstrap = async (ss: SimSite) => {
     const site = ss.site as FederatedSite;
     await site.identity.bootstrap({
@@ -186,9 +190,26 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
     await seedDefaultFlavors(site.deps.catalog, site.deps.clock);
   };
   const [firstSite, ...others] = [...sites.values()];
-  if (firstSite) await bootstrap(firstSite);
-  await clock.runUntil(clock.now() + 5 * s.federation.sync_interval, settle);
-  for (const ss of others) await bootstrap(ss);
+  const replicaOf = (ss: SimSite) => (ss.site as FederatedSite).store.replica;
+  if (firstSite) {
+    await bootstrap(firstSite);
+    await firstSite.site?.store.flush();
+    const seed = catalogUnion([replicaOf(firstSite)]);
+    for (const [i, ss] of others.entries()) {
+      handOver(replicaOf(ss), seed);
+      await bootstrap(ss);
+      if (i % 50 === 49) progress(`sim: ${i + 2}/${s.sites.length} sites bootstrapped`);
+    }
+  }
+  await clock.runUntil(clock.now() + s.federation.sync_interval, settle);
+  progress('sim: handing the union of the catalogs to every site');
+  const union = catalogUnion([...sites.values()].map(replicaOf));
+  for (const [i, ss] of [...sites.values()].entries()) {
+    handOver(replicaOf(ss), union);
+    await ss.site?.store.flush();
+    if (i % 50 === 49) progress(`sim: ${i + 1}/${s.sites.length} catalogs handed over`);
+  }
+  net.heal();
   if (withAgents) {
     for (const [i, spec] of s.sites.entries()) {
       const ss = sites.get(spec.name) as SimSite;
