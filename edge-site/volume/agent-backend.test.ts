@@ -36,6 +36,8 @@ async function agentFleet(spec: Array<{ id: string; diskGiB: number; storage?: b
     hosts.push(testHost(h.id, n++, { inventory }));
   }
   const done = new Map<string, unknown>();
+  /** Ops whose reply is lost (executed on the host, never answered: the site went away). */
+  const lose = new Set<string>();
   const sent: string[] = [];
   const commands: Array<{ host: string; command: AgentCommand }> = [];
   const fleet: Fleet = {
@@ -53,20 +55,26 @@ async function agentFleet(spec: Array<{ id: string; diskGiB: number; storage?: b
         if (!driver) throw new Error(`no host ${host}`);
         done.set(key, (await execute(driver, command)).result);
       }
+      if (lose.delete(command.op)) return new Promise<R>(() => {});
       return done.get(key) as R;
     },
     subscribe: () => () => {},
   };
   const storage = (id: string) => drivers.get(id)?.volumeStorage as MemoryVolumeStorage;
-  return { fleet, drivers, sent, commands, storage };
+  return { fleet, drivers, sent, commands, storage, lose };
 }
 
 async function setup(spec: Array<{ id: string; diskGiB: number; storage?: boolean }>) {
   const deps = await testDeps({ clock: systemClock });
+  const f = await agentFleet(spec);
+  return { ...(await site(deps, f)), ...f };
+}
+
+/** A volume module (a site) over `deps`' database and the hosts of `f`. */
+async function site(deps: Awaited<ReturnType<typeof testDeps>>, f: Awaited<ReturnType<typeof agentFleet>>) {
   const tokens = fakeTokens();
   const admin = authFor({ roles: ['admin'] });
   const token = tokens.add(admin);
-  const f = await agentFleet(spec);
   const mod = await createVolume(deps, { identity: { tokens, bootstrap: async () => {} }, image, fleet: f.fleet });
   const app = mountForTest(deps, '/volume', mod.app);
   const cinder = async (method: string, path: string, body?: unknown) => {
@@ -86,7 +94,7 @@ async function setup(spec: Array<{ id: string; diskGiB: number; storage?: boolea
   };
   const show = async (id: string) => (await cinder('GET', `/volumes/${id}`)).json.volume ?? {};
   const row = async (id: string) => (await deps.db.db.select().from(volumes).where(eq(volumes.id, id)))[0];
-  return { ...f, deps, mod, cinder, create, show, row, admin };
+  return { deps, mod, cinder, create, show, row, admin };
 }
 
 describe('volumes on agent hosts', () => {
@@ -189,6 +197,28 @@ describe('volumes on agent hosts', () => {
       host: 'hostA',
       command: { source: { kind: 'image', image: { id: 'img1', url: 'http://x/img1' } } },
     });
+  });
+
+  it('finishes a create interrupted by a site restart on the host it was placed on, running it once', async () => {
+    const t = await setup([
+      { id: 'hostA', diskGiB: 100 },
+      { id: 'hostB', diskGiB: 200 },
+    ]);
+    t.lose.add('volume_create');
+    const r = await t.cinder('POST', '/volumes', { volume: { size: 1, name: 'mid' } });
+    const id = String(r.json.volume?.id);
+    await systemClock.sleep(50);
+    expect((await t.row(id))?.status).toBe('creating');
+    // Placed (the host is recorded before it is told), not answered.
+    expect((await t.show(id))['os-vol-host-attr:host']).toMatch(/^hostB@/);
+
+    const restarted = await site(t.deps, t);
+    await restarted.mod.start?.();
+    await restarted.mod.settled();
+    expect((await restarted.show(id)).status).toBe('available');
+    expect(t.storage('hostB').volumes.has(`volume-${id}`)).toBe(true);
+    expect(t.sent.filter((s) => s === 'hostB volume_create')).toHaveLength(2);
+    expect(t.drivers.get('hostA')?.volumeStorage).toBeDefined();
   });
 
   it('keeps volumes in the site folder when no host keeps volumes', async () => {

@@ -25,6 +25,11 @@ export interface AgentVolumeBackendOptions {
   local: VolumeBackend;
   /** GiB of volumes placed per host (the site's records), for the capacity weigher. */
   provisioned: () => Promise<Map<string, number>>;
+  /**
+   * Records where a volume goes before the host is told (its handle without a path yet), so a site restarted
+   * mid-create resends the same command to the same host (volumes.ts recoverInterrupted).
+   */
+  placed?: (volumeId: string, handle: string) => Promise<void>;
   log: Logger;
 }
 
@@ -69,6 +74,7 @@ export function agentVolumeBackend(options: AgentVolumeBackendOptions): VolumeBa
       );
       if (!host) throw noHost(sizeGiB);
       options.log.info({ volume: id, host }, 'volume placed');
+      await options.placed?.(id, agentHandle({ host, name, path: '' }));
       return createOn(host, name, sizeGiB, from?.image ? { kind: 'image', image: from.image } : undefined);
     },
     async delete(handle) {

@@ -27,6 +27,7 @@ export function parseHandle(handle: string | null | undefined): AgentLocation | 
   const slash = rest.indexOf('/');
   const colon = rest.indexOf(':', slash);
   if (slash <= 0 || colon <= slash + 1) return null;
+  // An empty path: placed, the create not answered yet.
   return { host: rest.slice(0, slash), name: rest.slice(slash + 1, colon), path: rest.slice(colon + 1) };
 }
 

@@ -3,7 +3,7 @@
  * site's agent hosts that keep volumes (agent-backend.ts), else in the site's folder (backend.ts).
  */
 import { join } from 'node:path';
-import { like } from 'drizzle-orm';
+import { eq, like } from 'drizzle-orm';
 import { volumeApi } from '../api/volume/index.ts';
 import { novaVolumeProxy } from '../api/volume/nova-proxy.ts';
 import { volumes as volumeTable } from '../db/schema/volume.ts';
@@ -56,7 +56,15 @@ export async function createVolume(deps: SiteDeps, options: VolumeModuleOptions)
   const backend =
     options.backend ??
     (options.fleet
-      ? agentVolumeBackend({ fleet: options.fleet, local, provisioned, log: deps.log.child({ module: 'volume' }) })
+      ? agentVolumeBackend({
+          fleet: options.fleet,
+          local,
+          provisioned,
+          log: deps.log.child({ module: 'volume' }),
+          placed: async (id, handle) => {
+            await deps.db.db.update(volumeTable).set({ path: handle }).where(eq(volumeTable.id, id));
+          },
+        })
       : local);
   const quotas = volumeQuotaStore(deps);
   const volumes = volumeRecords(deps, backend, options.image, quotas);
@@ -79,6 +87,7 @@ export async function createVolume(deps: SiteDeps, options: VolumeModuleOptions)
     settled: () => volumes.settled(),
     async start() {
       await attachments.recoverInterrupted();
+      await volumes.recoverInterrupted();
     },
     async stop() {
       await volumes.settled();

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
-import { badRequest, notFound } from '../../shared/errors.ts';
+import { badRequest, isBrumeError, notFound } from '../../shared/errors.ts';
 import type { AuthContext } from '../api/env.ts';
 import { isAdmin, projectOf } from '../api/policy.ts';
 import { volumeAttachments, volumeSnapshots, volumes } from '../db/schema/volume.ts';
@@ -45,6 +45,8 @@ export interface CreateVolumeInput {
 export type Volumes = ReturnType<typeof volumeRecords>;
 
 const GiB = 1024 ** 3;
+/** How long a create resumed after a site restart waits for its host's agent. */
+const RESUME_WAIT_MS = 5 * 60_000;
 
 /** Builds the volume records over the site database and a backend. */
 export function volumeRecords(deps: SiteDeps, backend: VolumeBackend, image: ImageService, quotas: VolumeQuotas) {
@@ -291,6 +293,60 @@ export function volumeRecords(deps: SiteDeps, backend: VolumeBackend, image: Ima
         },
         () => patch(row.id, { status: 'error_extending' }),
       );
+    },
+
+    /**
+     * After a site restart, the background work of creates and deletes is gone. A create placed on an agent host
+     * is resent there with the same request id (the agent answers from its durable record, or finishes the
+     * idempotent create); one never placed, or from an image (the caller's token is gone), turns `error`. A delete
+     * is resent (deleting is idempotent).
+     */
+    async recoverInterrupted(): Promise<void> {
+      for (const row of await db.select().from(volumes)) {
+        if (row.status === 'deleting') {
+          await patch(row.id, { status: 'available' });
+          await records.remove({ ...row, status: 'available' }, { cascade: true }).catch(async (err: unknown) => {
+            log.warn({ err, volume: row.id }, 'interrupted delete not resumed');
+            await patch(row.id, { status: 'error_deleting' });
+          });
+          continue;
+        }
+        if (row.status !== 'creating') continue;
+        const host = parseHandle(row.path)?.host;
+        const from = row.snapshotId
+          ? (await db.select().from(volumeSnapshots).where(eq(volumeSnapshots.id, row.snapshotId)))[0]?.path
+          : row.sourceVolid
+            ? (await get(row.sourceVolid))?.path
+            : undefined;
+        const sourced = row.snapshotId !== null || row.sourceVolid !== null;
+        if (!host || (row.imageMetadata && !sourced) || (sourced && !from)) {
+          log.warn({ volume: row.id }, 'create interrupted by a site restart: error');
+          await patch(row.id, { status: 'error' });
+          continue;
+        }
+        log.info({ volume: row.id, host }, 'resuming an interrupted create');
+        background(
+          'volume create',
+          row.id,
+          async () => {
+            const source = from ? { path: from, format: backend.format } : undefined;
+            // The host's agent may not be back yet: retried while it is unavailable, for a few minutes.
+            const deadline = deps.clock.now() + RESUME_WAIT_MS;
+            for (;;) {
+              try {
+                const path = await backend.create(row.id, row.sizeGiB, source, { only: [host] });
+                await patch(row.id, { path, status: 'available' });
+                return;
+              } catch (err) {
+                const retry = isBrumeError(err) && err.kind === 'unavailable' && deps.clock.now() < deadline;
+                if (!retry) throw err;
+                await deps.clock.sleep(2_000);
+              }
+            }
+          },
+          () => patch(row.id, { status: 'error' }),
+        );
+      }
     },
 
     /** Tracks background work started elsewhere (snapshots, uploads). */
