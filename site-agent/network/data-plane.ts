@@ -205,21 +205,26 @@ export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPl
 
   const routerSpecs = () => state.policy?.routers ?? [];
   const localNetworks = () => new Set(Object.values(state.ports).map((p) => p.networkId));
-  /** Unknown after a start: the first sync looks at the kernel even when no router is wanted. */
-  let hadRouters = true;
+  /**
+   * What the last router sync converged to (specs + local networks): a security-group change or a port on a known
+   * network leaves routers alone. Null after a start, a failure or `recover`: the next sync looks at the kernel.
+   */
+  let routersSynced: string | null = null;
 
   /** Routers after any change of ports or policy: bridges move their address aside where a router leg sits. */
   async function syncRouters(): Promise<void> {
     const specs = routerSpecs();
-    if (specs.length === 0 && !hadRouters) return;
     const local = localNetworks();
+    const key = JSON.stringify([specs, [...local].sort()]);
+    if (key === routersSynced) return;
+    routersSynced = null;
     // Bridges give their gateway address to a router leg before it comes, and take it back after it went (a bridge's
     // MAC can change as veths leave it: the announcement must come last).
     const routed = [...local].filter((n) => routedGateways(specs, local, n).size > 0);
     for (const networkId of routed) await ensureNetwork(networkId);
     await routers.sync(specs, local);
     for (const networkId of local) if (!routed.includes(networkId)) await ensureNetwork(networkId);
-    hadRouters = specs.length > 0;
+    routersSynced = key;
   }
 
   async function applyRules(): Promise<void> {
@@ -248,6 +253,7 @@ export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPl
     if (Object.keys(state.ports).length === 0) {
       // Nothing left on this host: no namespace either (it comes back with the next port).
       await routers.removeAll();
+      routersSynced = null;
       await metadata.stop();
       await quiet(sh('ip', ['netns', 'del', ns]), alreadyGone);
       log.info({ namespace: ns }, 'network namespace removed');
@@ -326,6 +332,7 @@ export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPl
         }
         for (const port of Object.values(state.ports)) await ensureTap(port);
         await applyRules();
+        routersSynced = null;
         await syncRouters();
         log.info({ namespace: ns, ports: Object.keys(state.ports).length }, 'network data plane recovered');
       }),
@@ -339,6 +346,7 @@ export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPl
           await removeNetwork(networkId);
         }
         await routers.removeAll();
+        routersSynced = null;
         await metadata.stop();
         await quiet(sh('ip', ['netns', 'del', ns]), alreadyGone);
         state = { ports: {}, policy: null };
