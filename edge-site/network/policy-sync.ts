@@ -80,7 +80,7 @@ export async function hostPolicy(ctx: NetCtx, host: string, revision: number): P
       mine.map((p) => [p.id, { securityGroups: p.securityGroups, portSecurity: p.portSecurityEnabled }]),
     ),
     groups,
-    routers: await hostRouters(ctx, new Set(mine.map((p) => p.networkId))),
+    routers: await hostRouters(ctx, host, new Set(mine.map((p) => p.networkId))),
   };
 }
 

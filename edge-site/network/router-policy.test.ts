@@ -91,6 +91,16 @@ describe('routers in the hosts network policy', () => {
     );
     expect(floatingip.status).toBe('ACTIVE');
 
+    // A second host on the router's networks: the router there has a gateway leg of its own MAC, without the
+    // gateway address (h1 holds it and does SNAT), and only its own ports' floating IPs.
+    await h.net.allocateForServer(h.alice, 'vm4', [{ uuid: green.id }], 'h2');
+    await vi.waitFor(() => expect(h.routersOf('h2')?.[0]?.gateway?.ips).toEqual([]));
+    const other = h.routersOf('h2')?.[0];
+    expect(other?.gateway?.enableSnat).toBe(false);
+    expect(other?.gateway?.mac).not.toBe(h.routersOf('h1')?.[0]?.gateway?.mac);
+    expect(other?.floatingIps).toEqual([]);
+    expect(h.routersOf('h1')?.[0]?.gateway?.ips).toHaveLength(1);
+
     await h.call('PUT', `/v2.0/floatingips/${floatingip.id}`, { floatingip: { port_id: null } });
     await vi.waitFor(() => expect(h.routersOf('h1')?.[0]?.floatingIps).toEqual([]));
     expect((await h.call('GET', `/v2.0/floatingips/${floatingip.id}`)).floatingip.status).toBe('DOWN');

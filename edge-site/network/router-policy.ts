@@ -3,17 +3,32 @@
  * the plumbing): every router with an interface on a network the host has bound ports on, with all its interfaces
  * (the agent keeps the legs whose network is local), its external gateway, extra routes, and its associated floating
  * IPs. A router whose admin_state_up is false is not plumbed (Neutron takes its namespace down too).
+ *
+ * A router spanning hosts is plumbed on each (networks are per-host bridges: there is no overlay between hosts), and
+ * they would all claim the gateway's address on the provider network. So, like Neutron's DVR: the gateway address and
+ * SNAT live on one host (the first, by id, with ports on the router's networks), and each host answers for the
+ * floating IPs of its own ports on a gateway leg of its own MAC, without the gateway address.
  */
-import { and, eq, inArray } from 'drizzle-orm';
+import { createHash } from 'node:crypto';
+import { and, eq, inArray, ne } from 'drizzle-orm';
 import type { RouterLegSpec, RouterSpec } from '../../shared/schemas/network-policy.ts';
 import { floatingIps, ports, routers, subnets } from '../db/schema/network.ts';
 import type { NetCtx } from './context.ts';
 import type { PortRecord } from './ports.ts';
 import { GATEWAY_OWNER, INTERFACE_OWNER, routerPorts } from './routers.ts';
 
-/** The routers of a host whose bound ports sit on `networkIds`. */
-export async function hostRouters(ctx: NetCtx, networkIds: Set<string>): Promise<RouterSpec[]> {
+/** A MAC of the gateway leg on a host that does not hold the gateway address (stable per host and port). */
+const hostMac = (host: string, portId: string) =>
+  `fa:16:3e:${(createHash('sha256').update(`${host}\0${portId}`).digest('hex').match(/../g) ?? []).slice(0, 3).join(':')}`;
+
+/** The routers of `host`, whose bound ports sit on `networkIds`. */
+export async function hostRouters(ctx: NetCtx, host: string, networkIds: Set<string>): Promise<RouterSpec[]> {
   if (networkIds.size === 0) return [];
+  const bound = await ctx.db
+    .select({ id: ports.id, hostId: ports.hostId, networkId: ports.networkId })
+    .from(ports)
+    .where(ne(ports.hostId, ''));
+  const hostOf = new Map(bound.map((p) => [p.id, p.hostId]));
   const ifaces = await ctx.db
     .select({ deviceId: ports.deviceId })
     .from(ports)
@@ -43,12 +58,22 @@ export async function hostRouters(ctx: NetCtx, networkIds: Set<string>): Promise
     const nextHop =
       gatewayPort?.fixedIps.map((f) => subnetRows.get(f.subnetId)?.gatewayIp ?? null).find((g) => g !== null) ?? null;
     const fips = await ctx.db.select().from(floatingIps).where(eq(floatingIps.routerId, row.id));
+    const routerNets = new Set(interfaces.map((p) => p.row.networkId));
+    const gatewayHost = bound
+      .filter((p) => routerNets.has(p.networkId))
+      .map((p) => p.hostId)
+      .sort()[0];
+    const gateway = (p: PortRecord) =>
+      gatewayHost === host
+        ? { ...leg(p), nextHop, enableSnat: row.enableSnat }
+        : { ...leg(p), mac: hostMac(host, p.row.id), ips: [], nextHop, enableSnat: false };
     specs.push({
       id: row.id,
       interfaces: interfaces.map(leg),
-      gateway: gatewayPort ? { ...leg(gatewayPort), nextHop, enableSnat: row.enableSnat } : null,
+      gateway: gatewayPort ? gateway(gatewayPort) : null,
+      // Each host answers for the floating IPs of its own ports.
       floatingIps: fips.flatMap((f) =>
-        f.portId !== null && f.fixedIpAddress !== null
+        f.portId !== null && f.fixedIpAddress !== null && hostOf.get(f.portId) === host
           ? [{ id: f.id, floatingIp: f.floatingIpAddress, fixedIp: f.fixedIpAddress }]
           : [],
       ),

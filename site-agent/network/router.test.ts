@@ -179,6 +179,18 @@ describe.skipIf(why !== null)('routers and floating IPs in namespaces (root)', (
     expect(await pingFrom(outside, '10.84.0.50')).toBe(true);
   });
 
+  it('a host without the gateway address (another host does SNAT) still answers for its floating IPs', async () => {
+    const icmpIn = rule({ protocol: 'icmp', remoteIpPrefix: '0.0.0.0/0' });
+    const r = router({ fip: true });
+    const gateway = r.gateway ? { ...r.gateway, ips: [], mac: 'fa:16:3e:00:00:0a', enableSnat: false } : null;
+    await plane.applyPolicy(policy([{ ...r, gateway }], [icmpIn]));
+    expect(await pingFrom(outside, '10.84.0.50')).toBe(true);
+    expect(await ping(p1, '10.84.0.1')).toBe(true);
+    expect(await ping(p2, '10.84.0.1')).toBe(false);
+    await plane.applyPolicy(policy([router({ fip: true })], [icmpIn]));
+    expect(await ping(p2, '10.84.0.1')).toBe(true);
+  });
+
   it('a restarted agent re-creates a lost router namespace from the pushed state', async () => {
     // Its legs first: a deleted namespace dies asynchronously in the kernel.
     const rns = routerNamespace(hostNs(), `router${suffix}`);

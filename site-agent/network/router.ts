@@ -90,8 +90,8 @@ export function createRouterPlumbing(opts: { hostNs: string; provider?: Provider
   const linksIn = async (ns: string) =>
     (JSON.parse(await inNs(ns, 'ip', ['-j', 'link', 'show'])) as Array<{ ifname: string }>).map((l) => l.ifname);
 
-  /** Makes `dev`'s addresses exactly `wanted` (link-local aside); announces the ones it added. */
-  async function setAddresses(ns: string, dev: string, wanted: string[]): Promise<void> {
+  /** Makes `dev`'s addresses exactly `wanted` (link-local aside); announces the ones it added (or all). */
+  async function setAddresses(ns: string, dev: string, wanted: string[], announceAll: boolean): Promise<void> {
     const shown = JSON.parse(await inNs(ns, 'ip', ['-j', 'addr', 'show', 'dev', dev])) as Array<{
       addr_info?: Array<{ family: string; local: string; prefixlen: number; scope?: string }>;
     }>;
@@ -100,9 +100,9 @@ export function createRouterPlumbing(opts: { hostNs: string; provider?: Provider
       .map((a) => `${a.local}/${a.prefixlen}`);
     for (const a of have) if (!wanted.includes(a)) await inNs(ns, 'ip', ['addr', 'del', a, 'dev', dev]);
     for (const a of wanted) {
-      if (have.includes(a)) continue;
-      await inNs(ns, 'ip', ['addr', 'replace', a, 'dev', dev]);
-      await announce(ns, dev, a.split('/')[0] ?? '');
+      const added = !have.includes(a);
+      if (added) await inNs(ns, 'ip', ['addr', 'replace', a, 'dev', dev]);
+      if (added || announceAll) await announce(ns, dev, a.split('/')[0] ?? '');
     }
   }
 
@@ -121,8 +121,11 @@ export function createRouterPlumbing(opts: { hostNs: string; provider?: Provider
       await inNs(hostNs, 'ip', ['link', 'add', outer, 'type', 'veth', 'peer', 'name', inner, 'netns', rns]);
     }
     await inNs(hostNs, 'ip', ['link', 'set', outer, 'master', bridge, 'up']);
+    const shown = innerThere ? await inNs(rns, 'ip', ['-j', 'link', 'show', 'dev', inner]) : '[]';
+    const macBefore = (JSON.parse(shown) as Array<{ address?: string }>)[0]?.address;
     await inNs(rns, 'ip', ['link', 'set', inner, 'address', leg.mac.toLowerCase(), 'up']);
-    await setAddresses(rns, inner, [...leg.ips, ...extra]);
+    // A new MAC (the gateway moved between hosts) is announced for every address, not only new ones.
+    await setAddresses(rns, inner, [...leg.ips, ...extra], macBefore !== leg.mac.toLowerCase());
   }
 
   async function ensureExternal(networkId: string): Promise<void> {
@@ -163,7 +166,8 @@ export function createRouterPlumbing(opts: { hostNs: string; provider?: Provider
       expected.add(dev);
       const fips = r.floatingIps.map((f) => `${f.floatingIp}/32`);
       await ensureLeg(rns, dev, gatewayPeerName(gw.portId), bridgeName(gw.networkId), gw, fips);
-      if (gw.nextHop) await inNs(rns, 'ip', ['route', 'replace', 'default', 'via', gw.nextHop, 'dev', dev]);
+      // onlink: a host without the gateway address (floating IPs only) has no connected route to the next hop.
+      if (gw.nextHop) await inNs(rns, 'ip', ['route', 'replace', 'default', 'via', gw.nextHop, 'dev', dev, 'onlink']);
     }
     for (const name of await linksIn(rns)) {
       if (!expected.has(name)) await ignore(inNs(rns, 'ip', ['link', 'del', name]), alreadyGone);
