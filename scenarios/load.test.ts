@@ -42,6 +42,22 @@ faults: [{ at: 5s, partition: [[edge1], [edge2, edge3]] }, { at: 9s, heal: true 
     expect(s.durationMs).toBe(72_000);
   });
 
+  it('partition groups by name prefix or region, spelled as written in the fault marker', () => {
+    const s = parseScenario(`
+name: t
+sites: [{ name: w, count: 3, region: west }, { name: e, count: 2 }]
+faults: [{ at: 5s, partition: [[w*], [e*]] }, { at: 6s, partition: [[region:west, e1], [e2]] }]
+`);
+    expect(s.faults[0]).toMatchObject({ partition: [['w1', 'w2', 'w3'], ['e1', 'e2']], label: 'w* | e*' });
+    expect(s.faults[1]?.partition).toEqual([['w1', 'w2', 'w3', 'e1'], ['e2']]);
+    expect(problems(`${BASE}faults: [{ at: 1s, partition: [[p*], [x*]] }]\n`)).toEqual([
+      'faults[0].partition[1][0]: no site matches "x*"',
+    ]);
+    expect(problems(`${BASE}faults: [{ at: 1s, partition: [[p*], [paris]] }]\n`)).toEqual([
+      'faults[0].partition[1]: site "paris" is in two groups',
+    ]);
+  });
+
   it('names the path of a bad site reference', () => {
     expect(
       problems(

@@ -84,7 +84,12 @@ export function resolveScenario(file: ScenarioFile): Scenario {
     if (v === 'all') return sites.map((s) => s.name);
     const out: string[] = [];
     for (const [i, r] of v.entries()) {
-      if (r.startsWith('region:')) {
+      if (r.endsWith('*') && r.length > 1) {
+        // `w*`: every site whose name starts with `w` (groups of counted sites: `{ name: w, count: 500 }`).
+        const matching = sites.filter((s) => s.name.startsWith(r.slice(0, -1))).map((s) => s.name);
+        if (matching.length === 0) problems.push(`${path}[${i}]: no site matches "${r}"`);
+        out.push(...matching);
+      } else if (r.startsWith('region:')) {
         const region = r.slice('region:'.length);
         if (!regions.has(region)) problems.push(`${path}[${i}]: unknown region "${region}"`);
         out.push(...sites.filter((s) => s.region === region).map((s) => s.name));
@@ -105,12 +110,14 @@ export function resolveScenario(file: ScenarioFile): Scenario {
   const workload = file.workload.map((w, i) => ({ ...w, sites: refs(w.sites, `workload[${i}].sites`) }));
   const faults: FaultSpec[] = file.faults.map((f, i) => {
     const path = `faults[${i}]`;
+    let partition: string[][] | undefined;
     if (f.partition) {
       const seen = new Set<string>();
-      for (const [g, group] of f.partition.entries()) {
-        for (const [j, n] of group.entries()) {
-          site(n, `${path}.partition[${g}][${j}]`);
-          if (seen.has(n)) problems.push(`${path}.partition[${g}][${j}]: site "${n}" is in two groups`);
+      // A group lists sites by name or `region:X` (every site of that region).
+      partition = f.partition.map((group, g) => refs(group, `${path}.partition[${g}]`));
+      for (const [g, group] of partition.entries()) {
+        for (const n of group) {
+          if (seen.has(n)) problems.push(`${path}.partition[${g}]: site "${n}" is in two groups`);
           seen.add(n);
         }
       }
@@ -133,7 +140,10 @@ export function resolveScenario(file: ScenarioFile): Scenario {
       if (!m) problems.push(`${path}.clock_skew.by: "${by}" is not a signed duration (e.g. -30s, 500ms)`);
       else skewMs = Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 }[m[2] ?? 'ms'] ?? 1);
     }
-    return skewMs === undefined ? f : { ...f, skewMs };
+    const byRegion = f.partition?.some((g) => g.some((r) => r.startsWith('region:') || r.endsWith('*')));
+    const label = byRegion ? f.partition?.map((g) => g.join('+')).join(' | ') : undefined;
+    const resolved = partition ? { ...f, partition, ...(label ? { label } : {}) } : f;
+    return skewMs === undefined ? resolved : { ...resolved, skewMs };
   });
   for (let i = 1; i < faults.length; i++) {
     if ((faults[i]?.at ?? 0) < (faults[i - 1]?.at ?? 0)) problems.push(`faults[${i}].at: faults must be in time order`);

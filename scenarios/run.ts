@@ -152,7 +152,7 @@ async function play(
         (async () => {
           if (f.partition) {
             groups = f.partition.map((g) => [...g]);
-            rec.mark(f.at, `partition ${f.partition.map((g) => g.join('+')).join(' | ')}`);
+            rec.mark(f.at, `partition ${f.label ?? f.partition.map((g) => g.join('+')).join(' | ')}`);
             await world.partition(groups);
           } else if (f.heal) {
             groups = undefined;

@@ -170,7 +170,11 @@ export type ScenarioFile = z.infer<typeof scenarioFileSchema>;
 export type SiteSpec = { name: string; region: string; hosts: number; driver: 'fake' | 'qemu' };
 export type LinkSpec = { latency?: number; jitter?: number; loss?: number; bandwidth?: number };
 export type WorkloadSpec = Omit<ScenarioFile['workload'][number], 'sites'> & { sites: string[] };
-export type FaultSpec = ScenarioFile['faults'][number] & { skewMs?: number };
+export type FaultSpec = ScenarioFile['faults'][number] & {
+  skewMs?: number;
+  /** A partition as the file spelled it (`region:X` kept), for the report's fault markers. */
+  label?: string;
+};
 export type CheckSpec = ScenarioFile['check'][number];
 
 /** A validated scenario with every site expanded and every reference resolved. */
