@@ -2,6 +2,8 @@
  * Volume storage in memory, for the fake driver (scale tests, simulation, the API conformance runs): the same
  * commands and failure semantics as the file storage, with no bytes. Exports are bookkeeping only.
  */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { VolumeStorage } from '../../shared/ports/hypervisor.ts';
 import type { VolumeNbdExport } from '../../shared/schemas/agent-protocol.ts';
 import { checkClient, checkVolumeName, volumeMissing } from './names.ts';
@@ -19,6 +21,8 @@ export interface MemoryVolumeStorageOptions {
   host?: string;
   totalGiB?: number;
   address?: string;
+  /** JSON file keeping the volumes and exports across agent restarts (the fake driver's state beside it). */
+  stateFile?: string;
 }
 
 /** Builds a {@link MemoryVolumeStorage}. */
@@ -26,6 +30,22 @@ export function memoryVolumeStorage(options: MemoryVolumeStorageOptions = {}): M
   const totalGiB = options.totalGiB ?? 1000;
   const volumes = new Map<string, { sizeGiB: number; source?: string }>();
   const exports = new Map<string, VolumeNbdExport>();
+  const file = options.stateFile;
+  if (file && existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as {
+      volumes?: Record<string, { sizeGiB: number; source?: string }>;
+      exports?: Record<string, VolumeNbdExport>;
+    };
+    for (const [k, v] of Object.entries(saved.volumes ?? {})) volumes.set(k, v);
+    for (const [k, v] of Object.entries(saved.exports ?? {})) exports.set(k, v);
+  }
+  const persist = () => {
+    if (!file) return;
+    mkdirSync(dirname(file), { recursive: true });
+    const state = { volumes: Object.fromEntries(volumes), exports: Object.fromEntries(exports) };
+    writeFileSync(`${file}.tmp`, JSON.stringify(state));
+    renameSync(`${file}.tmp`, file);
+  };
   let failing: string | undefined;
   let port = 10809;
   const check = (op: string) => {
@@ -60,18 +80,21 @@ export function memoryVolumeStorage(options: MemoryVolumeStorageOptions = {}): M
       }
       check('create');
       volumes.set(name, from ? { sizeGiB, source: from } : { sizeGiB });
+      persist();
       return { path: pathOf(name), format: 'raw', sizeGiB };
     },
     async delete(name) {
       checkVolumeName(name);
       volumes.delete(name);
       for (const key of [...exports.keys()]) if (key.startsWith(`${name}@`)) exports.delete(key);
+      persist();
     },
     async extend(name, sizeGiB) {
       const v = volumes.get(checkVolumeName(name));
       if (!v) throw volumeMissing(name);
       check('extend');
       v.sizeGiB = Math.max(v.sizeGiB, sizeGiB);
+      persist();
     },
     async export(name, client) {
       if (!volumes.has(checkVolumeName(name))) throw volumeMissing(name);
@@ -86,10 +109,12 @@ export function memoryVolumeStorage(options: MemoryVolumeStorageOptions = {}): M
         pskKey: '00'.repeat(32),
       };
       exports.set(key, e);
+      persist();
       return e;
     },
     async unexport(name, client) {
       exports.delete(`${checkVolumeName(name)}@${checkClient(client)}`);
+      persist();
     },
     async upload(name, target) {
       if (!volumes.has(checkVolumeName(name))) throw volumeMissing(name);

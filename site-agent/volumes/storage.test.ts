@@ -32,6 +32,25 @@ runVolumeStorageContract('memory', {
   uploaded: (bytes) => bytes === 0,
 });
 
+describe('memory volume storage', () => {
+  it('keeps its volumes and exports in its state file across restarts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bvm-'));
+    try {
+      const stateFile = join(dir, 'fake-host-volumes.json');
+      const a = memoryVolumeStorage({ stateFile });
+      await a.create('volume-a', 2);
+      const e = await a.export('volume-a', 'hostB', false);
+      const b = memoryVolumeStorage({ stateFile });
+      expect(b.volumes.get('volume-a')).toEqual({ sizeGiB: 2 });
+      expect(await b.export('volume-a', 'hostB', false)).toEqual(e);
+      await b.delete('volume-a');
+      expect(memoryVolumeStorage({ stateFile }).volumes.size).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 let dirs: string[] = [];
 const tempDir = () => {
   const d = mkdtempSync(join(tmpdir(), 'bvs-'));

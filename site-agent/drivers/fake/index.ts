@@ -151,7 +151,10 @@ export function createFakeDriver(options: FakeDriverOptions): FakeDriver {
     type: 'fake',
     calls,
     // Volumes in memory, behind the same commands as a qemu host's files.
-    volumeStorage: memoryVolumeStorage({ totalGiB: inventory.diskGiB }),
+    volumeStorage: memoryVolumeStorage({
+      totalGiB: inventory.diskGiB,
+      ...(options.stateFile ? { stateFile: options.stateFile.replace(/(\.json)?$/, '-volumes.json') } : {}),
+    }),
     async inventory() {
       return { ...inventory };
     },
