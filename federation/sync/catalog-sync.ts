@@ -4,7 +4,8 @@ import type { PeerEvent, Transport, TransportMessage } from '../../shared/ports/
 import { newSyncState, type SyncState } from '../automerge/backend.ts';
 import { bucketOf, HEAD_BUCKETS, headsIndex } from './heads.ts';
 import { createOutbox } from './outbox.ts';
-import { type Overlay, type OverlayOptions, overlayOf } from './overlay.ts';
+import { type Overlay, type OverlayOptions, overlayOf, picks } from './overlay.ts';
+import { relayTargets } from './relay.ts';
 import type { DocReplica } from './replica.ts';
 import { encodeFrame, type Frame, FrameType, framesOf, type HeadsPayload, json } from './wire.ts';
 
@@ -56,9 +57,17 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
   const quiet = Math.max(1, options.quietTicks ?? 5);
   const pushDelay = options.pushDelayMs ?? 0;
   const states = new Map<string, Map<string, SyncState>>();
-  /** doc -> peers to skip on the next push: they sent us the change being pushed. */
-  const dirty = new Map<string, Set<string>>();
+  /**
+   * doc -> what the next push owes: peers to skip (they sent us the change being pushed) and the ring range to
+   * cover (relay.ts; undefined = every neighbour).
+   */
+  const dirty = new Map<string, { skip: Set<string>; limit: string | undefined }>();
   let mergingFrom: string | undefined;
+  /** The RANGE that came with the SYNC being merged, and the last RANGE frame read in the current message. */
+  let mergingRange: string | undefined;
+  let range: { doc: string; limit: string } | undefined;
+  /** peer -> doc -> the range of the exchange under way (see pushSync). */
+  const ranges = new Map<string, Map<string, string>>();
   let flushQueued = false;
   let stopped = false;
 
@@ -98,9 +107,28 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
   });
   const send = (peer: string, type: FrameType, doc: string, payload: Uint8Array) =>
     outbox.queue(peer, type, doc, payload);
-  const pushSync = (peer: string, doc: string, fresh = false) => {
+  /**
+   * Pushes a sync message. `range` (relay.ts): the receiver forwards the changes up to that site only; '' = to every
+   * neighbour. It holds for the rest of this exchange (the changes may travel in a later round than the push); a
+   * push without one (a reply) reuses it, and it ends when the exchange has nothing more to say.
+   */
+  const pushSync = (peer: string, doc: string, fresh = false, range?: string) => {
     const message = replica.generateSyncMessage(doc, stateOf(peer, doc, fresh));
-    if (message) send(peer, FrameType.SYNC, doc, message);
+    let perPeer = ranges.get(peer);
+    if (!message) {
+      perPeer?.delete(doc);
+      return;
+    }
+    if (range !== undefined) {
+      if (!perPeer) {
+        perPeer = new Map();
+        ranges.set(peer, perPeer);
+      }
+      perPeer.set(doc, range);
+    }
+    const r = range ?? perPeer?.get(doc);
+    if (r && outbox.bundles(peer)) send(peer, FrameType.RANGE, doc, json.bytes(r));
+    send(peer, FrameType.SYNC, doc, message);
   };
   const pushSnapshot = (peer: string, doc: string) => {
     const bytes = replica.snapshot(doc);
@@ -139,7 +167,7 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
       differs = true;
       if (ours.length === 0) continue; // they have it, we do not: our HEADS answer makes them send it whole
       if (theirHeads.length === 0 || replica.changeCount(doc) - theirCount > behind) pushSnapshot(peer, doc);
-      else pushSync(peer, doc, true);
+      else pushSync(peer, doc, true, '');
     }
     if (!payload.reply) return;
     const theirs = payload.buckets;
@@ -147,8 +175,12 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
       const ours = index.buckets();
       const diff = ours.flatMap((d, b) => (d === theirs[b] ? [] : [b]));
       // An opening (no docs in scope) gets our docs of the differing buckets and asks for theirs in return.
-      if (diff.length > 0) sendHeads(peer, scope.size === 0, diff);
-    } else if (differs) sendHeads(peer, false);
+      if (diff.length > 0) return sendHeads(peer, scope.size === 0, diff);
+    } else if (differs) return sendHeads(peer, false);
+    // Nothing differs: a newer peer still learns that this site reads bundles (and RANGE frames) from the answer.
+    if (payload.bundles) {
+      send(peer, FrameType.HEADS, '', json.encode({ reply: false, docs: {}, bundles: true, scope: [] }));
+    }
   };
 
   const onFrame = (peer: string, frame: Frame) => {
@@ -160,9 +192,14 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
       case FrameType.HEADS:
         onHeads(peer, json.decode<HeadsPayload>(frame.payload));
         return;
+      case FrameType.RANGE:
+        range = { doc: frame.doc, limit: json.text(frame.payload) };
+        return;
       case FrameType.SYNC: {
         const state = stateOf(peer, frame.doc);
         mergingFrom = peer;
+        mergingRange = range?.doc === frame.doc && range.limit !== '' ? range.limit : undefined;
+        range = undefined;
         try {
           replica.receiveSyncMessage(frame.doc, state, frame.payload);
         } catch (err) {
@@ -171,6 +208,7 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
           return;
         } finally {
           mergingFrom = undefined;
+          mergingRange = undefined;
         }
         pushSync(peer, frame.doc);
         return;
@@ -195,6 +233,7 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
     }
     if (m.data[0] === FrameType.BUNDLE) outbox.setBundles(m.from, true);
     if (!inRing.has(m.from)) scheduleRecompute(); // a peer whose `up` this site was not told of
+    range = undefined; // a RANGE applies to the next SYNC of the same message only
     for (const frame of frames) {
       try {
         onFrame(m.from, frame);
@@ -227,6 +266,7 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
       if (nextSet.has(p)) continue;
       dropStates(p);
       states.delete(p);
+      ranges.delete(p);
       digestSent.delete(p);
     }
     const added = next.neighbours.filter((p) => !neighbours.has(p) || freshPeers.has(p));
@@ -236,7 +276,8 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
     freshPeers.clear();
     for (const p of added) {
       dropStates(p);
-      if (initial || transport.self < p) sendHeads(p, true);
+      // Opened by the smaller id, or by this site when the peer does not pick it (a finger is one-way).
+      if (initial || transport.self < p || !picks(next, p, transport.self, options.overlay)) sendHeads(p, true);
     }
   };
   const scheduleRecompute = () => {
@@ -248,6 +289,7 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
     if (stopped) return;
     dropStates(e.peer);
     states.delete(e.peer);
+    ranges.delete(e.peer);
     outbox.forget(e.peer);
     digestSent.delete(e.peer);
     if (e.status === 'up') freshPeers.add(e.peer);
@@ -265,20 +307,33 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
     if (stopped) return;
     const docs = [...dirty];
     dirty.clear();
-    for (const peer of overlay.neighbours) {
-      for (const [doc, skip] of docs) if (!skip.has(peer)) pushSync(peer, doc);
+    const self = transport.self;
+    for (const [doc, { skip, limit }] of docs) {
+      // Sparse overlay: forward along the ring within the range (a local write covers it all); else flood.
+      const targets =
+        overlay.fullMesh || limit === undefined ? undefined : relayTargets(overlay.ring, self, neighbours, limit);
+      if (targets) {
+        for (const [peer, next] of targets) if (!skip.has(peer)) pushSync(peer, doc, false, next);
+      } else {
+        for (const peer of overlay.neighbours) if (!skip.has(peer)) pushSync(peer, doc, false, '');
+      }
     }
   };
   const onDocsChanged = (docs: readonly string[]) => {
     index.changed(docs);
+    const self = transport.self;
     for (const d of docs) {
-      let skip = dirty.get(d);
-      if (!skip) {
-        skip = new Set();
-        dirty.set(d, skip);
-        if (mergingFrom !== undefined) skip.add(mergingFrom);
-      } else if (mergingFrom === undefined || !skip.has(mergingFrom)) {
-        skip.clear();
+      const entry = dirty.get(d);
+      if (!entry) {
+        // A local write covers the whole ring; a merge, the range it came with (none: flood).
+        const skip = new Set<string>(mergingFrom === undefined ? [] : [mergingFrom]);
+        dirty.set(d, { skip, limit: mergingFrom === undefined ? self : mergingRange });
+      } else if (mergingFrom === undefined) {
+        entry.skip.clear();
+        if (entry.limit !== undefined) entry.limit = self;
+      } else if (!entry.skip.has(mergingFrom) || entry.limit !== mergingRange) {
+        entry.skip.clear();
+        entry.limit = undefined;
       }
     }
     if (!flushQueued) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { maxDegree, overlayOf, ringHash, ringOrder } from './overlay.ts';
+import { maxDegree, overlayOf, picks, ringHash, ringOrder } from './overlay.ts';
+import { relayTargets } from './relay.ts';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -120,5 +121,64 @@ describe('sync overlay', () => {
       expect(frontier.length).toBeGreaterThan(0);
     }
     expect(hops).toBeLessThanOrEqual(12);
+  });
+});
+
+describe('relay ranges', () => {
+  it('reach every site of a ring exactly once from any origin', () => {
+    for (const n of [9, 40, 257]) {
+      const all = ids(n);
+      const ring = ringOrder(all);
+      const nb = new Map(
+        all.map((s) => [
+          s,
+          overlayOf(
+            s,
+            all.filter((p) => p !== s),
+          ).neighbours,
+        ]),
+      );
+      for (const origin of all.slice(0, 5)) {
+        const got = new Map<string, number>([[origin, 1]]);
+        const todo: Array<[string, string]> = [[origin, origin]];
+        for (let x = todo.pop(); x; x = todo.pop()) {
+          const [site, limit] = x;
+          for (const [p, l] of relayTargets(ring, site, nb.get(site) ?? [], limit) ?? []) {
+            got.set(p, (got.get(p) ?? 0) + 1);
+            todo.push([p, l]);
+          }
+        }
+        expect(got.size, `n=${n} from ${origin}`).toBe(n);
+        expect([...got.values()].every((c) => c === 1)).toBe(true);
+      }
+    }
+  });
+
+  it('says flood when the limit is not on this site ring', () => {
+    expect(relayTargets(['a', 'b', 'c'], 'a', ['b'], 'z')).toBeUndefined();
+    expect(relayTargets(['a', 'b', 'c'], 'a', ['b', 'c'], 'a')).toEqual([
+      ['b', 'c'],
+      ['c', 'a'],
+    ]);
+  });
+});
+
+describe('picks', () => {
+  it('agrees with every site overlay', () => {
+    const all = ids(60);
+    const overlays = new Map(
+      all.map((s) => [
+        s,
+        overlayOf(
+          s,
+          all.filter((p) => p !== s),
+        ),
+      ]),
+    );
+    for (const a of all) {
+      const o = overlays.get(a);
+      if (!o) continue;
+      for (const b of all) if (a !== b) expect(picks(o, a, b), `${a} picks ${b}`).toBe(o.neighbours.includes(b));
+    }
   });
 });

@@ -63,6 +63,29 @@ export interface Overlay {
   fullMesh: boolean;
 }
 
+/** Clockwise ring distances a site picks as neighbours among `n` sites (sparse overlay; see {@link overlayOf}). */
+export function neighbourDistances(n: number, options: OverlayOptions = {}): Set<number> {
+  const k = Math.max(1, options.successors ?? OVERLAY_DEFAULTS.successors);
+  const out = new Set<number>();
+  for (let j = 1; j <= k; j++) {
+    out.add(j % n);
+    out.add((((n - j) % n) + n) % n);
+  }
+  for (let step = 2 * k; step < n; step *= 2) out.add(step);
+  out.delete(0);
+  return out;
+}
+
+/** Whether `a` has `b` among its neighbours when both see `overlay.ring` (the same reachable set). */
+export function picks(overlay: Overlay, a: string, b: string, options: OverlayOptions = {}): boolean {
+  if (overlay.fullMesh) return true;
+  const n = overlay.ring.length;
+  const i = overlay.ring.indexOf(a);
+  const j = overlay.ring.indexOf(b);
+  if (i < 0 || j < 0) return false;
+  return neighbourDistances(n, options).has((j - i + n) % n);
+}
+
 /** This site's overlay among the peers reachable now (see the module comment). */
 export function overlayOf(self: string, reachable: readonly string[], options: OverlayOptions = {}): Overlay {
   const fullMeshMax = options.fullMeshMax ?? OVERLAY_DEFAULTS.fullMeshMax;
@@ -73,13 +96,8 @@ export function overlayOf(self: string, reachable: readonly string[], options: O
     return { neighbours: ring.filter((p) => p !== self).sort(), ring, fullMesh: true };
   }
   const i = ring.indexOf(self);
-  const at = (offset: number) => ring[(((i + offset) % n) + n) % n] as string;
   const out = new Set<string>();
-  for (let j = 1; j <= k; j++) {
-    out.add(at(j));
-    out.add(at(-j));
-  }
-  for (let step = 2 * k; step < n; step *= 2) out.add(at(step));
+  for (const d of neighbourDistances(n, { successors: k })) out.add(ring[(i + d) % n] as string);
   out.delete(self);
   return { neighbours: [...out].sort(), ring, fullMesh: false };
 }

@@ -7,11 +7,14 @@
  * - SNAP (direct): payload = a whole saved Automerge doc (catch-up without round trips);
  * - BUNDLE (direct, doc ''): payload = frames of the types above, each `[length u32 BE][frame]`: what one sync flush
  *   has for one peer, in one message (one signature). Sent only to peers that said they read it (HEADS `bundles`):
- *   older peers drop unknown frame types, so they keep getting one frame per message.
+ *   older peers drop unknown frame types, so they keep getting one frame per message;
+ * - RANGE (in a bundle, before a SYNC of the same doc): payload = UTF-8 site id up to which (clockwise on the
+ *   overlay ring, exclusive) the receiver forwards the changes of that SYNC (relay.ts). A SYNC without one is
+ *   forwarded to every neighbour.
  */
 
 /** Frame types. */
-export const FrameType = { DIGEST: 1, HEADS: 2, SYNC: 3, SNAP: 4, BUNDLE: 5 } as const;
+export const FrameType = { DIGEST: 1, HEADS: 2, SYNC: 3, SNAP: 4, BUNDLE: 5, RANGE: 6 } as const;
 /** A frame type value. */
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -59,7 +62,7 @@ export function encodeFrame(type: FrameType, doc: string, payload: Uint8Array): 
 export function decodeFrame(data: Uint8Array): Frame | undefined {
   if (data.length < 3) return undefined;
   const type = data[0];
-  if (type !== 1 && type !== 2 && type !== 3 && type !== 4 && type !== 5) return undefined;
+  if (type !== 1 && type !== 2 && type !== 3 && type !== 4 && type !== 5 && type !== 6) return undefined;
   const len = ((data[1] ?? 0) << 8) | (data[2] ?? 0);
   if (data.length < 3 + len) return undefined;
   return { type, doc: dec.decode(data.subarray(3, 3 + len)), payload: data.subarray(3 + len) };
