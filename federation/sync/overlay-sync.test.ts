@@ -45,9 +45,9 @@ describe(`catalog sync over the overlay (${N} sites)`, () => {
     await fed.net.settle();
     const messages = fed.net.stats().sent - before;
     for (const id of ids) expect(fed.site(id).store.get('users', 'u-one'), id).toBeDefined();
-    // Full mesh: every site pushes to every other one (n² sync rounds). The overlay: about n · degree.
-    expect(messages).toBeLessThan(N * maxDegree(N) * 3);
-    expect(messages).toBeLessThan((N * (N - 1)) / 2);
+    // Full mesh: every site pushes to every other one (n² sync rounds). Flooding the overlay: ~2 per neighbour and
+    // site. Relay ranges: each site receives the change about once (push and answer, two rounds for a new doc).
+    expect(messages).toBeLessThan(N * 6);
   });
 
   it('converges every partition group alone, then every replica after the heal', async () => {
