@@ -221,6 +221,26 @@ describe('volumes on agent hosts', () => {
     expect(t.drivers.get('hostA')?.volumeStorage).toBeDefined();
   });
 
+  it("copies a boot volume's snapshot to the server's host through an export made for the copy", async () => {
+    const t = await setup([
+      { id: 'hostA', diskGiB: 100 },
+      { id: 'hostB', diskGiB: 200 },
+    ]);
+    const origin = await t.create({ name: 'origin' });
+    const snap = await t.cinder('POST', '/snapshots', { snapshot: { volume_id: origin } });
+    await t.mod.settled();
+    const snapId = String(snap.json.snapshot?.id);
+    await t.mod.prepareBootVolumes?.(t.admin, 'srv2', [
+      { source: 'snapshot', uuid: snapId, bootIndex: 0, deleteOnTermination: true } as BootVolumeRequest,
+    ]);
+    const disks = await t.mod.bootDisks?.('srv2', 'hostA');
+    const root = disks?.root?.volumeId ?? '';
+    expect(disks?.root?.nbd).toBeUndefined();
+    expect(t.storage('hostA').volumes.get(`volume-${root}`)?.source).toMatch(/^nbd:snapshot-/);
+    expect(t.storage('hostB').exports.size).toBe(0);
+    expect(t.sent.slice(-3)).toEqual(['hostB volume_export', 'hostA volume_create', 'hostB volume_unexport']);
+  });
+
   it('keeps volumes in the site folder when no host keeps volumes', async () => {
     const t = await setup([{ id: 'hostA', diskGiB: 100, storage: false }]);
     const vol = await t.create({ name: 'here' });

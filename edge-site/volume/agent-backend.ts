@@ -3,12 +3,13 @@
  * chosen by placement.ts, as a file under that agent's data dir; create / delete / extend / snapshot / upload are
  * idempotent `volume_*` bus commands to that host (request ids derive from the volume, so a command resent after a
  * timeout or a site restart runs at most once, and the agent's durable request record survives its restart).
- * Handles are `brume-agent://` locations (handles.ts). When no host of the site reports volume storage (no agents,
+ * A copy wanted on another host than its source's (a boot volume from a snapshot, on the server's host) is read by
+ * that host from an export of the source made for the copy. Handles are `brume-agent://` locations (handles.ts). When no host of the site reports volume storage (no agents,
  * older agents), and for volumes created in the site's folder before, the `local` backend does the work.
  */
 import { BrumeError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/ports/logger.ts';
-import type { VolumeCreateSource } from '../../shared/schemas/agent-protocol.ts';
+import type { VolumeCreateSource, VolumeNbdExport } from '../../shared/schemas/agent-protocol.ts';
 import type { Fleet } from '../services.ts';
 import type { VolumeBackend } from './backend.ts';
 import { type AgentLocation, agentHandle, parseHandle } from './handles.ts';
@@ -58,9 +59,31 @@ export function agentVolumeBackend(options: AgentVolumeBackendOptions): VolumeBa
     async create(id, sizeGiB, from, placement) {
       const name = `volume-${id}`;
       const src = parseHandle(from?.path);
-      // A copy of a volume or snapshot is made where the source lives.
-      if (src) return createOn(src.host, name, sizeGiB, { kind: 'local', name: src.name });
       const hosts = storageHosts();
+      if (src) {
+        // A copy of a volume or snapshot is made where the source lives, unless it is wanted on another host (a
+        // boot volume on its server's host): then that host reads the source from an export made for the copy.
+        const want = typeof placement === 'function' ? await placement() : placement;
+        const target = hosts.find((h) => h.id === want?.prefer && h.state === 'up');
+        if (!target || target.id === src.host) {
+          return createOn(src.host, name, sizeGiB, { kind: 'local', name: src.name });
+        }
+        const client = `copy.${id}`;
+        const nbd = await send<VolumeNbdExport>(
+          src.host,
+          { op: 'volume_export', name: src.name, client, readOnly: true },
+          `volume_export:${src.name}:${client}`,
+        );
+        try {
+          return await createOn(target.id, name, sizeGiB, { kind: 'remote', nbd });
+        } finally {
+          await send(
+            src.host,
+            { op: 'volume_unexport', name: src.name, client },
+            `volume_unexport:${src.name}:${client}`,
+          ).catch((err: unknown) => options.log.warn({ err, volume: id }, 'copy export not stopped'));
+        }
+      }
       // A site-folder source, or a site with no storage hosts: the site's own folder.
       if ((from && !from.image) || hosts.length === 0) return local.create(id, sizeGiB, from);
       const host = chooseVolumeHost(

@@ -110,7 +110,9 @@ export type VolumeCreateSource =
   /** Another volume or snapshot on the same host (a copy: clones, snapshots, volumes from snapshots). */
   | { kind: 'local'; name: string }
   /** A Glance image, fetched through the host's image cache and converted with qemu-img. */
-  | { kind: 'image'; image: NonNullable<InstanceSpec['image']> };
+  | { kind: 'image'; image: NonNullable<InstanceSpec['image']> }
+  /** A volume or snapshot of another host, read from its NBD export (`volume_export` to this host). */
+  | { kind: 'remote'; nbd: VolumeNbdExport };
 
 /** Volume storage a host offers (inventory; hosts without it keep no volumes). */
 export interface HostVolumeStorage {

@@ -7,13 +7,14 @@
  */
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, statfs } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { VolumeStorage } from '../../shared/ports/hypervisor.ts';
 import type { Logger } from '../../shared/ports/logger.ts';
+import type { VolumeNbdExport } from '../../shared/schemas/agent-protocol.ts';
 import type { ImageCache } from '../drivers/qemu/image-cache.ts';
 import { checkVolumeName, storageFailure, volumeMissing } from './names.ts';
 import { nbdExports } from './nbd-exports.ts';
@@ -73,6 +74,27 @@ export function fileVolumeStorage(options: FileVolumeStorageOptions): VolumeStor
     }
   };
 
+  /** Copies another host's volume from its export (TLS-PSK with the key it gave this host) into `to`. */
+  const copyFromExport = async (nbd: VolumeNbdExport, to: string) => {
+    const psk = await mkdtemp(join(options.dir, '.psk-'));
+    try {
+      await writeFile(join(psk, 'keys.psk'), `${nbd.pskIdentity}:${nbd.pskKey}\n`, { mode: 0o600 });
+      await img([
+        'convert',
+        '-q',
+        '--object',
+        `tls-creds-psk,id=t0,endpoint=client,dir=${psk},username=${nbd.pskIdentity}`,
+        '--image-opts',
+        `driver=nbd,server.type=inet,server.host=${nbd.host},server.port=${nbd.port},export=${nbd.export},tls-creds=t0`,
+        '-O',
+        format,
+        to,
+      ]);
+    } finally {
+      await rm(psk, { recursive: true, force: true });
+    }
+  };
+
   return {
     async capacity() {
       await mkdir(options.dir, { recursive: true });
@@ -102,6 +124,8 @@ export function fileVolumeStorage(options: FileVolumeStorageOptions): VolumeStor
           const from = fileOf(source.name);
           if (!(await exists(from))) throw volumeMissing(source.name);
           await exec('cp', ['--sparse=always', '--reflink=auto', from, part]);
+        } else if (source.kind === 'remote') {
+          await copyFromExport(source.nbd, part);
         } else {
           const base = await options.imageCache.fetch(source.image);
           const from = source.image.diskFormat === 'qcow2' ? 'qcow2' : 'raw';

@@ -77,6 +77,8 @@ export function memoryVolumeStorage(options: MemoryVolumeStorageOptions = {}): M
         sizeGiB = Math.max(sizeGiB, src.sizeGiB);
       } else if (source?.kind === 'image') {
         from = `image:${source.image.id}`;
+      } else if (source?.kind === 'remote') {
+        from = `nbd:${source.nbd.export}`;
       }
       check('create');
       volumes.set(name, from ? { sizeGiB, source: from } : { sizeGiB });

@@ -109,6 +109,24 @@ describe.skipIf(!hasQemuNbd)('file volume storage', () => {
     expect(readdirSync(join(dir, 'volumes')).sort()).toEqual(['volume-a.raw', 'volume-i.raw']);
   });
 
+  it("copies another host's volume from an export made for the copy", async () => {
+    const a = fileStorage(tempDir());
+    const b = fileStorage(tempDir());
+    const src = await a.create('snapshot-s', 1);
+    const fh = await open(src.path, 'r+');
+    await fh.write('FAR-MARKER', 8192);
+    await fh.close();
+    const nbd = await a.export('snapshot-s', 'copy.v1', true);
+    const copy = await b.create('volume-v1', 2, { kind: 'remote', nbd });
+    await a.unexport('snapshot-s', 'copy.v1');
+    const read = await open(copy.path, 'r');
+    const { buffer } = await read.read(Buffer.alloc(10), 0, 10, 8192);
+    await read.close();
+    expect(buffer.toString()).toBe('FAR-MARKER');
+    const { stdout } = await exec('qemu-img', ['info', '--output=json', copy.path]);
+    expect(JSON.parse(stdout)['virtual-size']).toBe(2 * GiB);
+  }, 60_000);
+
   it('serves an export only to the attaching host (TLS-PSK), and unexport stops its qemu-nbd', async () => {
     const dir = tempDir();
     const s = fileStorage(dir);
