@@ -222,9 +222,9 @@ export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPl
     // MAC can change as veths leave it: the announcement must come last).
     const routed = [...local].filter((n) => routedGateways(specs, local, n).size > 0);
     for (const networkId of routed) await ensureNetwork(networkId);
-    await routers.sync(specs, local);
+    const ok = await routers.sync(specs, local);
     for (const networkId of local) if (!routed.includes(networkId)) await ensureNetwork(networkId);
-    routersSynced = key;
+    if (ok) routersSynced = key;
   }
 
   async function applyRules(): Promise<void> {

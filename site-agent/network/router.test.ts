@@ -217,6 +217,26 @@ describe.skipIf(why !== null)('routers and floating IPs in namespaces (root)', (
     expect(await inNs(outside, 'ip', ['-o', 'link', 'show'])).not.toContain('ux');
   });
 
+  it('a router that cannot be plumbed (no such provider bridge) holds up neither the ports nor the policy', async () => {
+    const other = await mkdtemp(join(tmpdir(), 'brume-rtr2-'));
+    const broken = createNetworkDataPlane({
+      dir: join(other, 'network'),
+      namespace: namespaceName('router-host-2', other),
+      log: silentLogger,
+      provider: { namespace: outside, bridge: 'nosuchbridge' },
+    });
+    try {
+      const q = { ...port(4, 'net-a'), id: `q4${suffix}-0000-0000-0000-000000000000` };
+      await broken.applyPolicy({ ...policy([router()]), ports: {} });
+      await broken.plugPorts('vm4', [q]);
+      expect(broken.ports().map((p) => p.portId)).toEqual([q.id]);
+      await broken.applyPolicy(policy([router({ fip: true })]));
+    } finally {
+      await broken.destroy();
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
   it('the last port takes every router namespace with the host namespace', async () => {
     await plane.applyPolicy(policy([router({ fip: true })]));
     expect(await routerNamespaces()).toHaveLength(1);

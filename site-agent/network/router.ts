@@ -43,9 +43,11 @@ export function parseProviderBridge(text: string | undefined): ProviderBridge | 
 export interface RouterPlumbing {
   /**
    * Makes the host's routers exactly those of `routers` that have a leg into one of `localNetworks` (the networks
-   * with a bridge here); other router namespaces and unused uplinks go.
+   * with a bridge here); other router namespaces and unused uplinks go. A router that cannot be plumbed (say, a
+   * provider bridge that does not exist) is logged and left for the next sync, without holding up the others or
+   * the ports: resolves false then.
    */
-  sync(routers: RouterSpec[], localNetworks: Set<string>): Promise<void>;
+  sync(routers: RouterSpec[], localNetworks: Set<string>): Promise<boolean>;
   /** Removes every router namespace of the host (the uplinks go with the host namespace). */
   removeAll(): Promise<void>;
 }
@@ -134,15 +136,18 @@ export function createRouterPlumbing(opts: { hostNs: string; provider?: Provider
     await inNs(hostNs, 'ip', ['link', 'set', br, 'up']);
     if (!provider) return;
     const up = uplinkName(networkId);
-    if (!(await linksIn(hostNs)).includes(up)) {
-      const peer = uplinkPeerName(hostNs, networkId);
+    const peer = uplinkPeerName(hostNs, networkId);
+    const created = !(await linksIn(hostNs)).includes(up);
+    if (created) {
       const target = provider.namespace ?? '1';
       await inNs(hostNs, 'ip', ['link', 'add', up, 'type', 'veth', 'peer', 'name', peer, 'netns', target]);
-      const inTarget = (args: string[]) => (provider.namespace ? inNs(provider.namespace, 'ip', args) : sh('ip', args));
-      await inTarget(['link', 'set', peer, 'master', provider.bridge, 'up']);
-      log.info({ network: networkId, provider: provider.bridge }, 'external network plugged into the provider bridge');
     }
     await inNs(hostNs, 'ip', ['link', 'set', up, 'master', br, 'up']);
+    // Every time: a provider bridge that was missing before may be there now.
+    const inTarget = (args: string[]) => (provider.namespace ? inNs(provider.namespace, 'ip', args) : sh('ip', args));
+    await inTarget(['link', 'set', peer, 'master', provider.bridge, 'up']);
+    if (created)
+      log.info({ network: networkId, provider: provider.bridge }, 'external network plugged into the provider bridge');
   }
 
   async function ensureRouter(r: RouterSpec, localNetworks: Set<string>): Promise<void> {
@@ -213,7 +218,13 @@ export function createRouterPlumbing(opts: { hostNs: string; provider?: Provider
   return {
     async sync(routers, localNetworks) {
       const here = routersHere(routers, localNetworks);
-      for (const r of here) await ensureRouter(r, localNetworks);
+      let ok = true;
+      for (const r of here) {
+        await ensureRouter(r, localNetworks).catch((err: unknown) => {
+          ok = false;
+          log.error({ router: r.id, err: (err as Error).message }, 'router not plumbed (retried with the next change)');
+        });
+      }
       const wanted = new Set(here.map((r) => routerNamespace(hostNs, r.id)));
       for (const ns of await namespaces()) {
         if (ns.startsWith(routerNamespacePrefix(hostNs)) && !wanted.has(ns)) {
@@ -222,6 +233,7 @@ export function createRouterPlumbing(opts: { hostNs: string; provider?: Provider
         }
       }
       await removeStaleExternal(new Set(here.flatMap((r) => (r.gateway ? [r.gateway.networkId] : []))), localNetworks);
+      return ok;
     },
 
     async removeAll() {
