@@ -157,7 +157,15 @@ export function createRouterPlumbing(opts: { hostNs: string; provider?: Provider
       log.info({ router: r.id, namespace: rns }, 'router namespace created');
     }
     await inNs(rns, 'ip', ['link', 'set', 'lo', 'up']);
-    await inNs(rns, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.rp_filter=0']);
+    await inNs(rns, 'sysctl', [
+      '-q',
+      '-w',
+      'net.ipv4.ip_forward=1',
+      'net.ipv4.conf.all.rp_filter=0',
+      // Removing a leg's primary address must not take its other addresses in that subnet along.
+      'net.ipv4.conf.all.promote_secondaries=1',
+      'net.ipv4.conf.default.promote_secondaries=1',
+    ]);
     const legs = r.interfaces.filter((l) => localNetworks.has(l.networkId));
     const expected = new Set(['lo']);
     for (const leg of legs) {
