@@ -88,11 +88,15 @@ export class CatalogMemory implements CatalogStore {
     for (const r of records) m.set(r.id, Object.freeze(r));
   }
 
-  /** Applies changes merged from elsewhere (federation): persisted by the caller, notified as `remote`. */
+  /**
+   * Applies changes merged from elsewhere (federation): persisted by the caller, notified as `remote`. A record that
+   * is already frozen is kept as is, not copied (replicas of one process may share it: federation/store/shards.ts).
+   */
   applyRemote(writes: readonly CatalogWrite[]): void {
     for (const w of writes) {
       const m = this.#map(w.collection);
-      const rec = w.op === 'put' ? Object.freeze(structuredClone(w.record)) : undefined;
+      const rec =
+        w.op !== 'put' ? undefined : Object.isFrozen(w.record) ? w.record : Object.freeze(structuredClone(w.record));
       if (w.op === 'put') m.set(w.record.id, rec);
       else m.delete(w.id);
       this.#notify(w, rec, 'remote');

@@ -60,6 +60,39 @@ describe('live document budget', () => {
     await s.close();
   });
 
+  it('adopts a snapshot it lacks without loading it, sharing frozen records between replicas of one process', async () => {
+    const open = (siteId: string, budget = new LiveDocBudget(8)) =>
+      createReplicatedCatalog({
+        siteId,
+        persistence: memoryPersistence(),
+        clock: manualClock(),
+        log: silentLogger,
+        liveDocs: budget,
+      });
+    const src = await open('src');
+    await src.put('users', user('u1', 'alice'));
+    const [doc] = src.replica.docs();
+    const bytes = src.replica.snapshot(doc ?? '');
+    if (!doc || !bytes) throw new Error('no document');
+    const budgetB = new LiveDocBudget(8);
+    const b = await open('b', budgetB);
+    const c = await open('c');
+    b.replica.mergeSnapshot(doc, bytes);
+    c.replica.mergeSnapshot(doc, bytes);
+    expect(b.replica.heads(doc)).toEqual(src.replica.heads(doc));
+    expect(budgetB.stats()).toMatchObject({ live: 0, loads: 0 });
+    const rb = b.get('users', 'u1');
+    expect(rb?.name).toBe('alice');
+    expect(rb).toBe(c.get('users', 'u1'));
+    expect(Object.isFrozen(rb)).toBe(true);
+    // Used again, it is loaded back and written like any document; the other replica is unaffected.
+    await b.put('users', { ...user('u1', 'alice'), email: 'a@b' });
+    expect(budgetB.stats().loads).toBe(1);
+    expect(b.get('users', 'u1')?.email).toBe('a@b');
+    expect(c.get('users', 'u1')?.email).toBeUndefined();
+    for (const s of [src, b, c]) await s.close();
+  });
+
   it('three replicas sharing a budget of two documents converge like unbounded ones', async () => {
     const clock = manualClock();
     const net = createMemoryNetwork({ clock });

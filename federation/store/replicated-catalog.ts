@@ -12,7 +12,7 @@ import type { DocReplica } from '../sync/replica.ts';
 import type { LiveDocBudget } from './live-docs.ts';
 import { NameIndex } from './name-index.ts';
 import type { CatalogPersistence, DocChunk } from './persistence.ts';
-import { Shards, sameHeads } from './shards.ts';
+import { decodeSnapshot, Shards, sameHeads } from './shards.ts';
 
 /** Options of {@link createReplicatedCatalog}. */
 export interface ReplicatedCatalogOptions {
@@ -301,6 +301,39 @@ class ReplicatedCatalogStore implements ReplicatedCatalog {
     }
   }
 
+  /**
+   * A whole document this replica lacks, taken without loading it into wasm: its records come decoded (once per
+   * bytes, shared and frozen), the bytes are stored as its one chunk and kept until the document is used.
+   * False when it cannot (already held, or holding concurrent values: merged the ordinary way for the ledger).
+   */
+  #adoptCold(doc: string, bytes: Uint8Array): boolean {
+    if (this.#closed || this.#shards.heads(doc).length > 0) return false;
+    const parsed = parseDocKey(doc);
+    if (!parsed) return false;
+    const decoded = decodeSnapshot(bytes);
+    if (decoded.conflicted || !this.#shards.adoptCold(doc, bytes, decoded)) return false;
+    const writes: CatalogWrite[] = [];
+    for (const r of decoded.records) {
+      if (r.env && !isTombstone(r.env)) {
+        writes.push({ op: 'put', collection: parsed.collection, record: r.env.r } as CatalogWrite);
+      } else if (this.#mem.get(parsed.collection, r.id)) {
+        writes.push({ op: 'delete', collection: parsed.collection, id: r.id });
+      }
+    }
+    this.#mem.applyRemote(writes);
+    const now = this.#o.clock.now();
+    const found: ConflictEntry[] = [];
+    for (const w of writes) {
+      if (w.op !== 'put') continue;
+      const dup = this.#names.duplicates(w.collection, w.record.id, (c, id) => this.#shards.version(c, id), now);
+      if (dup && !this.#ledger.has(dup.id)) found.push(dup);
+    }
+    for (const c of found) this.#ledger.set(c.id, c);
+    this.#write([{ doc, bytes }], found).catch(() => {});
+    this.#docsChanged([doc]);
+    return true;
+  }
+
   #mergeLive(doc: string, step: (h: DocHandle | undefined) => void): void {
     const before = this.#shards.heads(doc);
     step(before.length === 0 ? undefined : this.#shards.ensure(doc));
@@ -352,14 +385,16 @@ class ReplicatedCatalogStore implements ReplicatedCatalog {
       receiveSyncMessage: (doc, state, message) =>
         this.#merge(doc, (h) => (h ?? shards.ensure(doc)).receiveSyncMessage(state, message)),
       snapshot: (doc) => shards.save(doc),
-      mergeSnapshot: (doc, bytes) =>
+      mergeSnapshot: (doc, bytes) => {
+        if (this.#adoptCold(doc, bytes)) return;
         this.#merge(doc, (h) => {
           if (h) h.loadIncremental(bytes);
           else {
             this.#expectMemory(bytes.length * 64);
             shards.adopt(doc, bytes);
           }
-        }),
+        });
+      },
       onDocsChanged: (listener) => {
         this.#docListeners.add(listener);
         return () => this.#docListeners.delete(listener);

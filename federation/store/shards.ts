@@ -20,6 +20,53 @@ export interface ShardRecord {
   value: unknown;
 }
 
+/** A whole-document snapshot decoded once: what adopting it without loading it needs. */
+export interface DecodedSnapshot {
+  heads: string[];
+  changes: number;
+  /** Every key's winning envelope (deep-frozen: shared by every replica that adopts the same bytes). */
+  records: Array<{ id: string; env: Envelope | undefined }>;
+  /** Whether some key holds concurrent values (such a document is merged the ordinary way, for the ledger). */
+  conflicted: boolean;
+}
+
+/**
+ * Snapshots decoded so far, by the identity of their bytes: a simulator handing one document's bytes to hundreds of
+ * replicas decodes them once (bytes received from the network are fresh arrays: decoded once each, then dropped).
+ */
+const decodedSnapshots = new WeakMap<Uint8Array, DecodedSnapshot>();
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
+
+/** Decodes a document's bytes (cached by their identity). */
+export function decodeSnapshot(bytes: Uint8Array): DecodedSnapshot {
+  const cached = decodedSnapshots.get(bytes);
+  if (cached) return cached;
+  const h = loadDoc('00', [bytes]);
+  try {
+    const heads = h.getHeads();
+    const records: DecodedSnapshot['records'] = [];
+    let conflicted = false;
+    for (const p of h.diff([], heads)) {
+      const id = p.path[0];
+      if (typeof id !== 'string' || p.path.length !== 1 || p.action !== 'put') continue;
+      if (p.conflict === true) conflicted = true;
+      records.push({ id, env: deepFreeze(decodeEnvelope(text(p.value))) });
+    }
+    const out: DecodedSnapshot = { heads, changes: h.stats().numChanges, records, conflicted };
+    decodedSnapshots.set(bytes, out);
+    return out;
+  } finally {
+    h.free();
+  }
+}
+
 /** Raw materialisation and patches give Automerge ImmutableStrings for scalar strings; `toString()` is the value. */
 const text = (v: unknown): unknown => (typeof v === 'object' && v !== null ? String(v) : v);
 const homeKey = (collection: CollectionName, id: string) => `${collection}\u0000${id}`;
@@ -121,6 +168,23 @@ export class Shards implements LiveDocHolder {
     this.#saved.set(doc, []);
     this.#budget.touch(this, doc);
     return h;
+  }
+
+  /**
+   * Takes a whole document this replica does not hold yet without loading it (kept as its bytes until used), its
+   * records indexed; the caller stores `bytes` as the document's chunk. Returns false (nothing done) when the
+   * document is already held.
+   */
+  adoptCold(doc: string, bytes: Uint8Array, decoded: DecodedSnapshot): boolean {
+    const parsed = parseDocKey(doc);
+    if (!parsed || this.#docs.has(doc) || this.#cold.has(doc)) return false;
+    this.#cold.set(doc, { bytes, heads: decoded.heads, changes: decoded.changes });
+    this.#saved.set(doc, decoded.heads);
+    for (const r of decoded.records) {
+      this.#home.set(homeKey(parsed.collection, r.id), doc);
+      if (r.env) this.#stamp = Math.max(this.#stamp, r.env.c);
+    }
+    return true;
   }
 
   /** Replaces a document by its stored chunks (start-up, or undoing a batch whose write failed). */
