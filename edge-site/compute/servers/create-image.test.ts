@@ -35,7 +35,15 @@ async function glanceStub(): Promise<ImageService & { images: Map<string, Image>
     req.on('end', () => {
       const file = /\/v2\/images\/([^/]+)\/file$/.exec(req.url ?? '');
       if (req.method === 'POST') {
-        const { name, disk_format, container_format, ...properties } = JSON.parse(body) as Record<string, string>;
+        const { name, disk_format, container_format, min_disk, min_ram, ...properties } = JSON.parse(body) as Record<
+          string,
+          string
+        >;
+        // Glance's schema: min_disk and min_ram are integers.
+        if ([min_disk, min_ram].some((v) => v !== undefined && typeof v !== 'number')) {
+          res.writeHead(400).end();
+          return;
+        }
         const id = `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
         images.set(id, {
           ...testImage(),

@@ -41,9 +41,13 @@ export async function createServerImage(
     );
   }
   const root = devices.find((d) => d.bootIndex === 0);
-  const inherited = Object.fromEntries(
+  // Glance wants min_disk/min_ram as integers; the rest of the origin's properties are strings.
+  const inherited: Record<string, string | number> = Object.fromEntries(
     Object.entries(root?.imageMetadata ?? {}).filter(([k]) => !NOT_INHERITED.has(k)),
   );
+  for (const k of ['min_disk', 'min_ram']) {
+    if (k in inherited) inherited[k] = Number.parseInt(String(inherited[k]), 10) || 0;
+  }
   const mapping = devices.map((d) => ({
     source_type: 'snapshot',
     destination_type: 'volume',
