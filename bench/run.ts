@@ -5,6 +5,7 @@ import { benchDashboard } from './dashboard.ts';
 import { benchGlobal } from './global.ts';
 import { benchHeat } from './heat.ts';
 import { benchLinks } from './links.ts';
+import { benchMetadata } from './metadata.ts';
 import { benchNetwork } from './network.ts';
 import { benchOverlay } from './overlay.ts';
 import { benchQuota } from './quota.ts';
@@ -29,6 +30,7 @@ const groups: Record<string, () => Promise<void>> = {
   scenarios: benchScenarios,
   heat: benchHeat,
   links: benchLinks,
+  metadata: benchMetadata,
 };
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(groups)) {
