@@ -102,7 +102,8 @@ export function createNetworkDataPlane(options: DataPlaneOptions): NetworkDataPl
   };
   const save = async () => {
     await mkdir(dir, { recursive: true });
-    await writeFile(`${files.state}.tmp`, JSON.stringify({ ...state, namespace: ns }, null, 2));
+    // Owner-only: the policy holds the metadata service's shared secret.
+    await writeFile(`${files.state}.tmp`, JSON.stringify({ ...state, namespace: ns }, null, 2), { mode: 0o600 });
     await rename(`${files.state}.tmp`, files.state);
   };
   const quiet = (p: Promise<unknown>, ok: (err: unknown) => boolean) =>
