@@ -74,7 +74,8 @@ export function createMetadataRelay(options: {
     }
     const endpoint = lookup.endpoint();
     if (!endpoint) return answer(res, 503, 'Metadata service not configured yet');
-    const path = (req.url ?? '/').startsWith('/') ? (req.url ?? '/') : '/';
+    // Resolved here (dot segments, encoded or not, removed) so a guest's `/../` never leaves `/metadata` on the site.
+    const path = new URL((req.url ?? '/').startsWith('/') ? (req.url ?? '/') : '/', 'http://guest').pathname;
     try {
       const upstream = await fetchImpl(`${endpoint.url}/metadata${path}`, {
         method: req.method === 'HEAD' ? 'HEAD' : 'GET',

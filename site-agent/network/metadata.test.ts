@@ -136,6 +136,14 @@ describe('metadata relay (unix socket, fake site)', () => {
     expect(instanceSignatureValid(endpoint.secret, 'vm2', call?.headers.get('x-instance-id-signature') ?? '')).toBe(
       true,
     );
+    // A guest cannot walk out of /metadata on the site.
+    await ask(socketPath, '/openstack/../../v3/auth/tokens', from('169.254.170.2', '10.0.0.5'));
+    await ask(socketPath, '/%2e%2e/%2E%2E/healthz', from('169.254.170.2', '10.0.0.5'));
+    expect(seen.slice(1).map((c) => c.url)).toEqual([
+      'http://site.example:5000/metadata/v3/auth/tokens',
+      'http://site.example:5000/metadata/healthz',
+    ]);
+    seen.splice(1);
     expect((await ask(socketPath, path, from('169.254.170.9', '10.0.0.5'))).status).toBe(404);
     expect((await ask(socketPath, path, from('10.0.0.1', '10.0.0.5'))).status).toBe(404);
     expect((await ask(socketPath, path, from('169.254.170.2', '10.0.0.6'))).status).toBe(404);
