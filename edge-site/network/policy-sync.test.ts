@@ -58,6 +58,9 @@ describe('security policy sync to agents', () => {
     const policy = h.last('h1');
     const groupId = Object.values(policy?.ports ?? {})[0]?.securityGroups[0];
     expect(Object.keys(policy?.ports ?? {})).toEqual([p1?.portId]);
+    // The host's metadata relay learns where to ask the site and the secret to sign instance ids with.
+    expect(policy?.metadata).toEqual({ url: expect.stringMatching(/^http:\/\//), secret: expect.any(String) });
+    expect(policy?.metadata?.secret.length).toBeGreaterThanOrEqual(16);
     expect(policy?.groups.map((g) => g.id)).toEqual([groupId]);
     expect(policy?.groups[0]?.rules).toEqual(
       expect.arrayContaining([
