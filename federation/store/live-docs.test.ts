@@ -93,6 +93,41 @@ describe('live document budget', () => {
     for (const s of [src, b, c]) await s.close();
   });
 
+  it('fast-forwards a held document to a descendant without loading it; merges a diverged one', async () => {
+    const budget = new LiveDocBudget(8);
+    const open = (siteId: string) =>
+      createReplicatedCatalog({
+        siteId,
+        persistence: memoryPersistence(),
+        clock: manualClock(),
+        log: silentLogger,
+        liveDocs: budget,
+      });
+    const a = await open('a');
+    const b = await open('b');
+    await a.put('regions', { id: 'r1', description: '', parent_region_id: null });
+    const doc = a.replica.docs().find((d) => d.includes('/regions/')) ?? '';
+    b.replica.mergeSnapshot(doc, a.replica.snapshot(doc) ?? new Uint8Array());
+    await a.put('regions', { id: 'r2', description: '', parent_region_id: null });
+    const v2 = a.replica.snapshot(doc) ?? new Uint8Array();
+    b.replica.mergeSnapshot(doc, v2); // b's version is an ancestor of v2
+    expect(b.replica.heads(doc)).toEqual(a.replica.heads(doc));
+    expect(b.list('regions').map((r) => r.id)).toEqual(['r1', 'r2']);
+    // b writes into it (loaded back), a writes concurrently: neither is an ancestor, Automerge merges both.
+    await b.put('regions', { id: 'r3', description: '', parent_region_id: null });
+    await a.put('regions', { id: 'r4', description: '', parent_region_id: null });
+    b.replica.mergeSnapshot(doc, a.replica.snapshot(doc) ?? new Uint8Array());
+    expect(
+      b
+        .list('regions')
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(['r1', 'r2', 'r3', 'r4']);
+    expect(b.replica.heads(doc)).toHaveLength(2);
+    await b.close();
+    await a.close();
+  });
+
   it('three replicas sharing a budget of two documents converge like unbounded ones', async () => {
     const clock = manualClock();
     const net = createMemoryNetwork({ clock });

@@ -158,6 +158,14 @@ class ReplicatedCatalogStore implements ReplicatedCatalog {
     this.#io = tail.catch((err: unknown) => this.#o.log.error({ err }, 'catalog compaction failed'));
   }
 
+  /** Replaces the stored chunks of `doc` by `bytes`, after the writes queued so far. */
+  #queueCompactionOf(doc: string, bytes: Uint8Array): void {
+    this.#chunks.set(doc, 1);
+    this.#io = this.#io
+      .then(() => this.#o.persistence.compact(doc, bytes))
+      .catch((err: unknown) => this.#o.log.error({ err }, 'catalog compaction failed'));
+  }
+
   get<C extends CollectionName>(collection: C, id: string): CatalogCollections[C] | undefined {
     return this.#mem.get(collection, id);
   }
@@ -302,24 +310,34 @@ class ReplicatedCatalogStore implements ReplicatedCatalog {
   }
 
   /**
-   * A whole document this replica lacks, taken without loading it into wasm: its records come decoded (once per
-   * bytes, shared and frozen), the bytes are stored as its one chunk and kept until the document is used.
-   * False when it cannot (already held, or holding concurrent values: merged the ordinary way for the ledger).
+   * A whole document taken without loading it into wasm — one this replica lacks, or a descendant of the version it
+   * holds: its records come decoded (once per bytes, shared and frozen), the bytes are stored as its one snapshot
+   * and kept until the document is used. False when it cannot (not a descendant, or holding concurrent values:
+   * merged the ordinary way, for the ledger).
    */
   #adoptCold(doc: string, bytes: Uint8Array): boolean {
-    if (this.#closed || this.#shards.heads(doc).length > 0) return false;
+    if (this.#closed) return false;
     const parsed = parseDocKey(doc);
     if (!parsed) return false;
     const decoded = decodeSnapshot(bytes);
+    const held = this.#shards.heads(doc).length > 0;
     if (decoded.conflicted || !this.#shards.adoptCold(doc, bytes, decoded)) return false;
     const writes: CatalogWrite[] = [];
+    const same: CatalogCollections[CollectionName][] = [];
     for (const r of decoded.records) {
+      const current = this.#mem.get(parsed.collection, r.id);
       if (r.env && !isTombstone(r.env)) {
-        writes.push({ op: 'put', collection: parsed.collection, record: r.env.r } as CatalogWrite);
-      } else if (this.#mem.get(parsed.collection, r.id)) {
+        // A record held with the same content takes the shared copy silently; others are changes.
+        if (current && current !== r.env.r && JSON.stringify(current) === JSON.stringify(r.env.r))
+          same.push(r.env.r as CatalogCollections[CollectionName]);
+        else if (current !== r.env.r) {
+          writes.push({ op: 'put', collection: parsed.collection, record: r.env.r } as CatalogWrite);
+        }
+      } else if (current) {
         writes.push({ op: 'delete', collection: parsed.collection, id: r.id });
       }
     }
+    if (same.length > 0) this.#mem.load(parsed.collection, same);
     this.#mem.applyRemote(writes);
     const now = this.#o.clock.now();
     const found: ConflictEntry[] = [];
@@ -329,8 +347,12 @@ class ReplicatedCatalogStore implements ReplicatedCatalog {
       if (dup && !this.#ledger.has(dup.id)) found.push(dup);
     }
     for (const c of found) this.#ledger.set(c.id, c);
-    this.#write([{ doc, bytes }], found).catch(() => {});
-    this.#docsChanged([doc]);
+    if (held) {
+      // The stored chunks of the older version are replaced by the one snapshot.
+      this.#write([], found).catch(() => {});
+      this.#queueCompactionOf(doc, bytes);
+    } else this.#write([{ doc, bytes }], found).catch(() => {});
+    if (held || writes.length > 0) this.#docsChanged([doc]);
     return true;
   }
 

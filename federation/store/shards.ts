@@ -28,6 +28,8 @@ export interface DecodedSnapshot {
   records: Array<{ id: string; env: Envelope | undefined }>;
   /** Whether some key holds concurrent values (such a document is merged the ordinary way, for the ledger). */
   conflicted: boolean;
+  /** Hashes of every change in the document's history (is a replica's version an ancestor of this one?). */
+  history: ReadonlySet<string>;
 }
 
 /**
@@ -59,7 +61,8 @@ export function decodeSnapshot(bytes: Uint8Array): DecodedSnapshot {
       if (p.conflict === true) conflicted = true;
       records.push({ id, env: deepFreeze(decodeEnvelope(text(p.value))) });
     }
-    const out: DecodedSnapshot = { heads, changes: h.stats().numChanges, records, conflicted };
+    const history = new Set(h.getChangesMeta([]).map((c: { hash: string }) => c.hash));
+    const out: DecodedSnapshot = { heads, changes: h.stats().numChanges, records, conflicted, history };
     decodedSnapshots.set(bytes, out);
     return out;
   } finally {
@@ -171,13 +174,21 @@ export class Shards implements LiveDocHolder {
   }
 
   /**
-   * Takes a whole document this replica does not hold yet without loading it (kept as its bytes until used), its
-   * records indexed; the caller stores `bytes` as the document's chunk. Returns false (nothing done) when the
-   * document is already held.
+   * Takes a whole document without loading it (kept as its bytes until used), its records indexed: one this
+   * replica does not hold, or a descendant of the version it holds (a fast-forward). The caller stores `bytes` as
+   * the document's one snapshot. Returns false (nothing done) for a document that is not a descendant.
    */
   adoptCold(doc: string, bytes: Uint8Array, decoded: DecodedSnapshot): boolean {
     const parsed = parseDocKey(doc);
-    if (!parsed || this.#docs.has(doc) || this.#cold.has(doc)) return false;
+    if (!parsed) return false;
+    // A document held already is replaced only by a descendant (its history contains every change held here).
+    if (!this.heads(doc).every((h) => decoded.history.has(h))) return false;
+    const live = this.#docs.get(doc);
+    if (live) {
+      this.#docs.delete(doc);
+      this.#budget.forget(this, doc);
+      live.free();
+    }
     this.#cold.set(doc, { bytes, heads: decoded.heads, changes: decoded.changes });
     this.#saved.set(doc, decoded.heads);
     for (const r of decoded.records) {
