@@ -241,6 +241,25 @@ describe('volumes on agent hosts', () => {
     expect(t.sent.slice(-3)).toEqual(['hostB volume_export', 'hostA volume_create', 'hostB volume_unexport']);
   });
 
+  it("moves an existing root volume kept by another host to the server's host at boot", async () => {
+    const t = await setup([
+      { id: 'hostA', diskGiB: 100 },
+      { id: 'hostB', diskGiB: 200 },
+    ]);
+    const vol = await t.create({ name: 'root', size: 3, imageRef: 'img1' });
+    expect((await t.show(vol))['os-vol-host-attr:host']).toBe('hostB@memory#memory');
+    await t.mod.prepareBootVolumes?.(t.admin, 'srv3', [
+      { source: 'volume', uuid: vol, bootIndex: 0, deleteOnTermination: false } as BootVolumeRequest,
+    ]);
+    const disks = await t.mod.bootDisks?.('srv3', 'hostA');
+    expect(disks?.root).toMatchObject({ volumeId: vol, path: `memory://fake/volume-${vol}` });
+    expect(disks?.root?.nbd).toBeUndefined();
+    expect((await t.show(vol))['os-vol-host-attr:host']).toBe('hostA@memory#memory');
+    expect(t.storage('hostA').volumes.get(`volume-${vol}`)).toMatchObject({ sizeGiB: 3 });
+    expect(t.storage('hostB').volumes.has(`volume-${vol}`)).toBe(false);
+    expect(t.storage('hostB').exports.size).toBe(0);
+  });
+
   it('keeps volumes in the site folder when no host keeps volumes', async () => {
     const t = await setup([{ id: 'hostA', diskGiB: 100, storage: false }]);
     const vol = await t.create({ name: 'here' });

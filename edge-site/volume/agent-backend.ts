@@ -115,6 +115,37 @@ export function agentVolumeBackend(options: AgentVolumeBackendOptions): VolumeBa
       if (!loc) return local.snapshot(handle, snapshotId);
       return createOn(loc.host, `snapshot-${snapshotId}`, 0, { kind: 'local', name: loc.name });
     },
+    async relocate(handle, host, sizeGiB) {
+      const loc = parseHandle(handle);
+      const target = storageHosts().find((h) => h.id === host && h.state === 'up');
+      if (!loc || !target) return null;
+      if (loc.host === host) return handle;
+      const client = `move.${loc.name}`;
+      const nbd = await send<VolumeNbdExport>(
+        loc.host,
+        { op: 'volume_export', name: loc.name, client, readOnly: true },
+        `volume_export:${loc.name}:${client}:${host}`,
+      );
+      let moved: string;
+      try {
+        const r = await send<{ path: string }>(
+          host,
+          { op: 'volume_create', name: loc.name, sizeGiB, source: { kind: 'remote', nbd } },
+          `volume_move:${loc.name}:${host}`,
+          CREATE_TIMEOUT_MS,
+        );
+        moved = agentHandle({ host, name: loc.name, path: r.path });
+      } finally {
+        await send(
+          loc.host,
+          { op: 'volume_unexport', name: loc.name, client },
+          `volume_unexport:${loc.name}:${client}:${host}`,
+        ).catch((err: unknown) => options.log.warn({ err, volume: loc.name }, 'move export not stopped'));
+      }
+      await send(loc.host, { op: 'volume_delete', name: loc.name }, `volume_delete:${loc.name}:moved:${host}`);
+      options.log.info({ volume: loc.name, from: loc.host, to: host }, 'volume moved to its server host');
+      return moved;
+    },
     async upload(handle, target) {
       const loc: AgentLocation | null = parseHandle(handle);
       if (!loc) return false;

@@ -59,6 +59,11 @@ export interface VolumeBackend {
    * backend's to upload (the caller then reads a local file).
    */
   upload?(handle: string, target: { url: string; token: string; diskFormat: string }): Promise<boolean>;
+  /**
+   * Optional: moves a volume's bytes to `host` (a root disk must be local to its server) and returns the new
+   * handle; the old copy is deleted. Resolves null when the handle is not this backend's or cannot move there.
+   */
+  relocate?(handle: string, host: string, sizeGiB: number): Promise<string | null>;
 }
 
 function failure(op: string, err: unknown): BrumeError {

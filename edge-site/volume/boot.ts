@@ -21,7 +21,13 @@ const HOST_WAIT_MS = 5 * 60_000;
 const invalidBdm = (reason: string) => badRequest('compute.invalid_bdm', `Block Device Mapping is Invalid: ${reason}`);
 
 /** Builds the boot-volume operations. */
-export function bootVolumes(volumes: Volumes, attachments: Attachments, clock: Clock, access: VolumeAccess) {
+export function bootVolumes(
+  volumes: Volumes,
+  attachments: Attachments,
+  clock: Clock,
+  access: VolumeAccess,
+  relocate?: (handle: string, host: string, sizeGiB: number) => Promise<string | null>,
+) {
   /** Device names: the root disk is vda; vdb is the config drive, so the others follow from vdc. */
   const deviceOf = (extra: number) => `/dev/vd${String.fromCharCode(99 + Math.min(extra, 23))}`;
 
@@ -137,9 +143,18 @@ export function bootVolumes(volumes: Volumes, attachments: Attachments, clock: C
           throw new Error(`Volume ${a.volumeId} cannot be used to boot: its status is ${v?.status ?? 'deleted'}.`);
         }
         if (v.status === 'available') await volumes.patch(v.id, { status: 'in-use', attachStatus: 'attached' });
+        // A root disk must be local to its server: a root volume kept by another host moves to the server's host.
+        let path = v.path;
+        if (a.bootIndex === 0 && host && relocate) {
+          const moved = await relocate(path, host, v.sizeGiB);
+          if (moved && moved !== path) {
+            await volumes.patch(v.id, { path: moved });
+            path = moved;
+          }
+        }
         const iso = v.imageMetadata?.disk_format === 'iso';
         const disk: VolumeAttachSpec = {
-          ...(await access.diskFor({ host: host ?? '', volumeId: v.id, handle: v.path, attachmentId: a.id })),
+          ...(await access.diskFor({ host: host ?? '', volumeId: v.id, handle: path, attachmentId: a.id })),
           ...(iso ? { media: 'cdrom' } : {}),
         };
         if (a.bootIndex === 0) root = disk;

@@ -80,7 +80,7 @@ export async function createVolume(deps: SiteDeps, options: VolumeModuleOptions)
     ...volumeService(
       volumes,
       attachments,
-      bootVolumes(volumes, attachments, deps.clock, access),
+      bootVolumes(volumes, attachments, deps.clock, access, backend.relocate?.bind(backend)),
       snapshots,
       deps.clock,
     ),
