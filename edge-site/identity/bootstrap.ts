@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CatalogWrite } from '../../shared/ports/catalog-store.ts';
 import type { CatalogCollections, Endpoint, Service } from '../../shared/schemas/catalog/index.ts';
-import type { IdentityAdmin } from './admin.ts';
+import { assignmentId, type IdentityAdmin } from './admin.ts';
 import { verifyPassword } from './passwords.ts';
 
 /** The id of the default domain (Keystone's). */
@@ -128,8 +128,16 @@ export async function bootstrap(admin: IdentityAdmin, region: string, input: Boo
     user = await admin.saveUser({ ...user, enabled: true }, false, input.adminPassword);
   }
   const adminRole = roleIds.admin as string;
-  await admin.grant('user', user.id, { type: 'project', id: adminProjectId }, adminRole);
-  await admin.grant('user', user.id, { type: 'system', id: 'all' }, adminRole);
+  // Granted once: a federation's sites all bootstrap, and the same grant rewritten at each of N sites is N
+  // concurrent values of one key that every replica keeps and compares on every merge.
+  for (const target of [
+    { type: 'project', id: adminProjectId },
+    { type: 'system', id: 'all' },
+  ] as const) {
+    if (!c.get('role_assignments', assignmentId('user', user.id, target, adminRole, false))) {
+      await admin.grant('user', user.id, target, adminRole);
+    }
+  }
 
   // This site's region, services and endpoints go in one batch: on a federated site each write is a change every
   // peer merges, and a site joining a federation of N sites would otherwise cost N times ~22 sync rounds.
