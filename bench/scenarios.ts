@@ -1,33 +1,27 @@
 /**
- * `npm run bench -- scenarios`: how the `sim` level scales. A partition-heal with N full federated sites (one
- * half cut off from the other for 10 s of virtual time, users created on both sides), for growing N: wall time,
- * CPU, peak RSS, virtual seconds per wall second and site-to-site messages. `BENCH_SCENARIO_SITES=3,10,25`.
+ * `npm run bench -- scenarios`: how the `sim` level scales. The shape of scenarios/partition-heal-1000.yaml at N
+ * sites (two halves `w*` / `e*` cut apart for 30 s of virtual time, users created on both sides, heal, every write
+ * checked at every replica), for growing N: wall time, CPU, peak RSS, virtual seconds per wall second, site-to-site
+ * messages, convergence after the heal. `BENCH_SCENARIO_SITES=10,50,100` (the default); 250, 500, 1000 take longer.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runScenarioFile } from '../scenarios/cli.ts';
 import { parseScenario } from '../scenarios/load.ts';
 
+/** The bundled 1,000-site file with `count: 500` per half replaced by n/2, and its churn sites renamed to fit. */
 function scenarioYaml(n: number): string {
-  const half = Math.ceil(n / 2);
-  const names = Array.from({ length: n }, (_, i) => `s${i + 1}`);
-  return [
-    'name: scale',
-    `sites: [{ name: s, count: ${n}, hosts: 0 }]`,
-    'links: { default: { latency: 20ms } }',
-    'duration: 30s',
-    `workload: [{ kind: identity-churn, at: 0s, for: 20s, rate: 0.1/s, sites: [s1, s${n}] }]`,
-    `faults: [{ at: 5s, partition: [[${names.slice(0, half).join(', ')}], [${names.slice(half).join(', ')}]] }, { at: 15s, heal: true }]`,
-    'check: [{ converged_within: 15s }, { lost_writes: 0 }]',
-    'measure: [convergence, lost_writes, replication_bytes]',
-    '',
-  ].join('\n');
+  const half = Math.max(1, Math.floor(n / 2));
+  const mid = Math.max(1, Math.ceil(half / 2));
+  return readFileSync(join(import.meta.dirname, '..', 'scenarios', 'partition-heal-1000.yaml'), 'utf8')
+    .replaceAll('count: 500', `count: ${half}`)
+    .replace(/sites: \[w1, w250, w500, e1, e250, e500\]/, `sites: [w1, w${mid}, w${half}, e1, e${mid}, e${half}]`);
 }
 
 /** Runs the group. */
 export async function benchScenarios(): Promise<void> {
-  const sizes = (process.env.BENCH_SCENARIO_SITES ?? '3,10,25').split(',').map(Number);
+  const sizes = (process.env.BENCH_SCENARIO_SITES ?? '10,50,100').split(',').map(Number);
   const dir = mkdtempSync(join(tmpdir(), 'brume-bench-scenarios-'));
   try {
     console.log(

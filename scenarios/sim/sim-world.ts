@@ -227,14 +227,17 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
     return ss;
   };
 
+  const declaredHosts = s.sites.reduce((n, x) => n + x.hosts, 0);
   const fidelity = [
     `${s.sites.length} real federated edge sites (all modules) in one process, SQLite in memory`,
     'virtual clock driven by a discrete-event scheduler; ids seeded; one memory transport between the sites',
     'latencies are virtual time: the client link plus any wait on the clock or the WAN (CPU time is not counted)',
     SIM_LINK_FIDELITY,
+    'before time 0 the sites start isolated and each receives the union of all catalogs as whole documents ' +
+      "through its replica's merge (not over the network); from time 0 on, catalog sync runs over the links",
     withAgents
       ? 'hosts: real agents with the fake driver on one loopback MQTT broker (boot completion follows the wall clock)'
-      : 'no agents: the workload needs no hosts',
+      : `no agents: the workload needs no hosts${declaredHosts > 0 ? ` (${declaredHosts} declared, none started)` : ''}`,
   ];
 
   const world: World = {
