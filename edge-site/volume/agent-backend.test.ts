@@ -122,6 +122,8 @@ describe('volumes on agent hosts', () => {
     await t.mod.settled();
     expect(t.storage('hostB').volumes.get(`volume-${v1}`)?.sizeGiB).toBe(5);
 
+    const summary = await t.cinder('GET', '/volumes/summary');
+    expect(summary.json['volume-summary']).toEqual({ total_size: 5 + 3 + 1, total_count: 3, metadata: {} });
     expect((await t.cinder('DELETE', `/volumes/${fromSnap}`)).status).toBe(202);
     await t.mod.settled();
     expect(t.storage('hostB').volumes.has(`volume-${fromSnap}`)).toBe(false);

@@ -89,6 +89,19 @@ export function volumeRoutes(ctx: VolumeContext): Hono<AppEnv> {
     const row = await ctx.volumes.create(c.var.auth, input);
     return c.json({ volume: await full(c, row, 'create') }, 202);
   });
+  // Cinder 3.12's summary (3.36 adds the metadata values seen per key).
+  app.get('/summary', async (c) => {
+    const rows = await ctx.volumes.list(c.var.auth, allTenants(c));
+    const metadata: Record<string, string[]> = {};
+    for (const r of rows) {
+      for (const [k, v] of Object.entries(r.metadata)) {
+        const seen = metadata[k] ?? [];
+        if (!seen.includes(v)) metadata[k] = [...seen, v];
+      }
+    }
+    const total_size = rows.reduce((n, r) => n + r.sizeGiB, 0);
+    return c.json({ 'volume-summary': { total_size, total_count: rows.length, metadata } });
+  });
   app.get('/:id', async (c) =>
     c.json({ volume: await full(c, await ctx.volumes.load(c.var.auth, c.req.param('id'))) }),
   );
