@@ -56,10 +56,20 @@ export async function removeDataPlanes(root: string): Promise<void> {
   };
   await walk(root, 0);
   for (const dir of dirs) {
+    const killed: number[] = [];
     for (const f of await readdir(dir).catch(() => [])) {
       if (!f.endsWith('.pid')) continue;
       const pid = await readPid(join(dir, f));
-      if (pid !== null && (await isOurProcess(pid, dir))) signal(pid, 'SIGKILL');
+      if (pid !== null && (await isOurProcess(pid, dir))) {
+        signal(pid, 'SIGKILL');
+        killed.push(pid);
+      }
+    }
+    // SIGKILL is asynchronous: teardown is done only once they are gone (a loaded machine can take a while).
+    for (let i = 0; i < 100 && killed.length > 0; i++) {
+      const alive = await Promise.all(killed.map((pid) => isOurProcess(pid, dir)));
+      if (!alive.includes(true)) break;
+      await new Promise((r) => setTimeout(r, 50));
     }
     const state = await readFile(join(dir, 'state.json'), 'utf8').catch(() => '');
     const ns = (JSON.parse(state || '{}') as { namespace?: string }).namespace;
