@@ -110,7 +110,11 @@ describe('live document budget', () => {
     b.replica.mergeSnapshot(doc, a.replica.snapshot(doc) ?? new Uint8Array());
     await a.put('regions', { id: 'r2', description: '', parent_region_id: null });
     const v2 = a.replica.snapshot(doc) ?? new Uint8Array();
-    b.replica.mergeSnapshot(doc, v2); // b's version is an ancestor of v2
+    const c = await open('c');
+    c.replica.mergeSnapshot(doc, v2); // c lacks it: adopted cold (the bytes are now decoded)
+    const loads = budget.stats().loads;
+    b.replica.mergeSnapshot(doc, v2); // b's version is an ancestor of v2: fast-forwarded without loading
+    expect(budget.stats().loads).toBe(loads);
     expect(b.replica.heads(doc)).toEqual(a.replica.heads(doc));
     expect(b.list('regions').map((r) => r.id)).toEqual(['r1', 'r2']);
     // b writes into it (loaded back), a writes concurrently: neither is an ancestor, Automerge merges both.
@@ -124,8 +128,7 @@ describe('live document budget', () => {
         .sort(),
     ).toEqual(['r1', 'r2', 'r3', 'r4']);
     expect(b.replica.heads(doc)).toHaveLength(2);
-    await b.close();
-    await a.close();
+    for (const s of [a, b, c]) await s.close();
   });
 
   it('three replicas sharing a budget of two documents converge like unbounded ones', async () => {

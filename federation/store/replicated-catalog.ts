@@ -12,7 +12,7 @@ import type { DocReplica } from '../sync/replica.ts';
 import type { LiveDocBudget } from './live-docs.ts';
 import { NameIndex } from './name-index.ts';
 import type { CatalogPersistence, DocChunk } from './persistence.ts';
-import { decodeSnapshot, Shards, sameHeads } from './shards.ts';
+import { decodeSnapshot, isDecoded, Shards, sameHeads } from './shards.ts';
 
 /** Options of {@link createReplicatedCatalog}. */
 export interface ReplicatedCatalogOptions {
@@ -319,8 +319,11 @@ class ReplicatedCatalogStore implements ReplicatedCatalog {
     if (this.#closed) return false;
     const parsed = parseDocKey(doc);
     if (!parsed) return false;
-    const decoded = decodeSnapshot(bytes);
     const held = this.#shards.heads(doc).length > 0;
+    // A held document is fast-forwarded only from bytes decoded already (handed to many replicas); a snapshot from
+    // the network for a held document merges the ordinary way rather than being decoded twice.
+    if (held && !isDecoded(bytes)) return false;
+    const decoded = decodeSnapshot(bytes, held);
     if (decoded.conflicted || !this.#shards.adoptCold(doc, bytes, decoded)) return false;
     const writes: CatalogWrite[] = [];
     const same: CatalogCollections[CollectionName][] = [];

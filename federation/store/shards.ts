@@ -29,7 +29,7 @@ export interface DecodedSnapshot {
   /** Whether some key holds concurrent values (such a document is merged the ordinary way, for the ledger). */
   conflicted: boolean;
   /** Hashes of every change in the document's history (is a replica's version an ancestor of this one?). */
-  history: ReadonlySet<string>;
+  history?: ReadonlySet<string>;
 }
 
 /**
@@ -46,10 +46,13 @@ function deepFreeze<T>(v: T): T {
   return v;
 }
 
-/** Decodes a document's bytes (cached by their identity). */
-export function decodeSnapshot(bytes: Uint8Array): DecodedSnapshot {
+/** Whether these very bytes were decoded already (handed to several replicas). */
+export const isDecoded = (bytes: Uint8Array): boolean => decodedSnapshots.has(bytes);
+
+/** Decodes a document's bytes (cached by their identity); `withHistory` also lists every change's hash. */
+export function decodeSnapshot(bytes: Uint8Array, withHistory = false): DecodedSnapshot {
   const cached = decodedSnapshots.get(bytes);
-  if (cached) return cached;
+  if (cached && (cached.history || !withHistory)) return cached;
   const h = loadDoc('00', [bytes]);
   try {
     const heads = h.getHeads();
@@ -61,8 +64,8 @@ export function decodeSnapshot(bytes: Uint8Array): DecodedSnapshot {
       if (p.conflict === true) conflicted = true;
       records.push({ id, env: deepFreeze(decodeEnvelope(text(p.value))) });
     }
-    const history = new Set(h.getChangesMeta([]).map((c: { hash: string }) => c.hash));
-    const out: DecodedSnapshot = { heads, changes: h.stats().numChanges, records, conflicted, history };
+    const out: DecodedSnapshot = { heads, changes: h.stats().numChanges, records, conflicted };
+    if (withHistory) out.history = new Set(h.getChangesMeta([]).map((c: { hash: string }) => c.hash));
     decodedSnapshots.set(bytes, out);
     return out;
   } finally {
@@ -182,7 +185,8 @@ export class Shards implements LiveDocHolder {
     const parsed = parseDocKey(doc);
     if (!parsed) return false;
     // A document held already is replaced only by a descendant (its history contains every change held here).
-    if (!this.heads(doc).every((h) => decoded.history.has(h))) return false;
+    const held = this.heads(doc);
+    if (held.length > 0 && !held.every((h) => decoded.history?.has(h))) return false;
     const live = this.#docs.get(doc);
     if (live) {
       this.#docs.delete(doc);
