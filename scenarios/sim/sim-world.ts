@@ -343,6 +343,10 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
       return { messages: st.sent, bytes: st.bytes, dropped: st.dropped };
     },
     async close() {
+      // Every site loses every peer at once (one burst each) rather than redrawing its overlay and exchanging heads
+      // with new neighbours as each of the others stops in turn.
+      net.partition([]);
+      await net.settle();
       for (const ss of sites.values()) {
         for (const a of ss.agents) await a?.stop().catch(() => {});
         await ss.site?.stop().catch(() => {});
