@@ -48,7 +48,13 @@ name: t
 sites: [{ name: w, count: 3, region: west }, { name: e, count: 2 }]
 faults: [{ at: 5s, partition: [[w*], [e*]] }, { at: 6s, partition: [[region:west, e1], [e2]] }]
 `);
-    expect(s.faults[0]).toMatchObject({ partition: [['w1', 'w2', 'w3'], ['e1', 'e2']], label: 'w* | e*' });
+    expect(s.faults[0]).toMatchObject({
+      partition: [
+        ['w1', 'w2', 'w3'],
+        ['e1', 'e2'],
+      ],
+      label: 'w* | e*',
+    });
     expect(s.faults[1]?.partition).toEqual([['w1', 'w2', 'w3', 'e1'], ['e2']]);
     expect(problems(`${BASE}faults: [{ at: 1s, partition: [[p*], [x*]] }]\n`)).toEqual([
       'faults[0].partition[1][0]: no site matches "x*"',
