@@ -7,7 +7,7 @@
  * federation reaches after its sites joined and synced; what happens from time 0 on goes through the real sync.
  */
 import { loadDoc } from '../../federation/automerge/backend.ts';
-import { sameHeads } from '../../federation/store/shards.ts';
+import { decodeSnapshot, sameHeads } from '../../federation/store/shards.ts';
 import type { DocReplica } from '../../federation/sync/replica.ts';
 
 /** One document of the union: its merged bytes and heads. */
@@ -65,11 +65,16 @@ export function catalogUnion(replicas: readonly DocReplica[]): Map<string, Union
   return out;
 }
 
-/** Gives `replica` every union document it lacks or holds another version of; returns how many it merged. */
+/**
+ * Gives `replica` every union document it lacks or holds another version of; returns how many it merged. The
+ * union's bytes are decoded once for all replicas (federation/store/shards.ts `decodeSnapshot`), so a replica takes
+ * a document it lacks, or a descendant of the version it holds, without loading it.
+ */
 export function handOver(replica: DocReplica, union: ReadonlyMap<string, UnionDoc>): number {
   let merged = 0;
   for (const [doc, u] of union) {
     if (sameHeads(replica.heads(doc), u.heads)) continue;
+    decodeSnapshot(u.bytes, true);
     replica.mergeSnapshot(doc, u.bytes);
     merged++;
   }
