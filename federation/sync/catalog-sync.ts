@@ -28,6 +28,8 @@ export interface CatalogSyncOptions {
    * one goes at the next tick (a receiver that differs asks for HEADS). One non-neighbour is probed as often.
    */
   quietTicks?: number;
+  /** Automerge sync states kept per peer, least recently used evicted (default 128 documents). */
+  maxStatesPerPeer?: number;
 }
 
 /** A running sync engine. */
@@ -44,8 +46,8 @@ export interface CatalogSync {
 /**
  * Keeps a catalog replica in sync with the reachable peers: Automerge's sync protocol per (peer, document) over
  * the transport; local and merged changes are pushed at once to the overlay neighbours (every peer in a small
- * federation, a sparse ring with fingers in a large one: overlay.ts), which relay what they merge to theirs
- * (epidemic); a periodic digest (an announcement in the full mesh, direct frames to neighbours otherwise) finds
+ * federation, a sparse ring with fingers in a large one: overlay.ts), which forward what they merge within the ring
+ * range it came with (relay.ts), or to all their neighbours; a periodic digest (an announcement in the full mesh, direct frames to neighbours otherwise) finds
  * peers that diverged (lost messages, new documents) and a HEADS exchange then resyncs only the documents that
  * differ. A document a peer lacks, or lags far behind on, is sent whole (SNAP) rather than over many round trips.
  * Frames for one peer leave together, as one BUNDLE message when the peer reads them (outbox.ts).
@@ -56,7 +58,10 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
   const behind = options.snapshotBehind ?? 200;
   const quiet = Math.max(1, options.quietTicks ?? 5);
   const pushDelay = options.pushDelayMs ?? 0;
+  const maxStates = Math.max(1, options.maxStatesPerPeer ?? 128);
   const states = new Map<string, Map<string, SyncState>>();
+  /** peer -> docs whose exchange has nothing more to say (evictable), least recently finished first. */
+  const idle = new Map<string, Set<string>>();
   /**
    * doc -> what the next push owes: peers to skip (they sent us the change being pushed) and the ring range to
    * cover (relay.ts; undefined = every neighbour).
@@ -86,11 +91,25 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
       s = newSyncState();
       perPeer.set(doc, s);
     }
+    idle.get(peer)?.delete(doc);
+    // Bounded: a site relays thousands of documents in a large federation. Only states whose exchange finished are
+    // evicted (evicting one under way would restart it, and exchanges could evict each other forever).
+    const done = idle.get(peer);
+    if (perPeer.size > maxStates && done) {
+      for (const d of done) {
+        if (perPeer.size <= maxStates) break;
+        perPeer.get(d)?.free();
+        perPeer.delete(d);
+        done.delete(d);
+      }
+    }
     return s;
   };
   const dropStates = (peer: string, doc?: string) => {
     const perPeer = states.get(peer);
     if (!perPeer) return;
+    if (doc === undefined) idle.delete(peer);
+    else idle.get(peer)?.delete(doc);
     for (const [d, s] of perPeer) {
       if (doc !== undefined && d !== doc) continue;
       s.free();
@@ -117,6 +136,12 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
     let perPeer = ranges.get(peer);
     if (!message) {
       perPeer?.delete(doc);
+      let done = idle.get(peer);
+      if (!done) {
+        done = new Set();
+        idle.set(peer, done);
+      }
+      done.add(doc); // oldest first: a Set keeps insertion order
       return;
     }
     if (range !== undefined) {

@@ -20,8 +20,11 @@ function rng(seed: number): () => number {
 }
 
 const FOUR = ['a', 'b', 'c', 'd'];
-/** The sparse overlay forced on a small federation: ring neighbours and fingers only, relays carry the rest. */
-const SPARSE: TestFederationOptions = { sync: { overlay: { fullMeshMax: 1, successors: 1 } } };
+/**
+ * The sparse overlay forced on a small federation: ring neighbours and fingers only, relays carry the rest; few sync
+ * states per peer, so exchanges are evicted and restarted all the time.
+ */
+const SPARSE: TestFederationOptions = { sync: { overlay: { fullMeshMax: 1, successors: 1 }, maxStatesPerPeer: 3 } };
 
 async function run(seed: number, SITES = FOUR, options: TestFederationOptions = {}): Promise<void> {
   const random = rng(seed);

@@ -49,7 +49,7 @@ export interface TestFederationOptions {
    */
   auth?: { joinSecret?: string };
   /** Sync overlay and push options (federation/sync/overlay.ts); default: the engine's. */
-  sync?: Pick<CatalogSyncOptions, 'overlay' | 'pushDelayMs' | 'quietTicks'>;
+  sync?: Pick<CatalogSyncOptions, 'overlay' | 'pushDelayMs' | 'quietTicks' | 'maxStatesPerPeer'>;
 }
 
 /** Starts a federation of sites named `ids`. */
