@@ -41,6 +41,20 @@ describe('memory network', () => {
     expect(got).toEqual([1, 2]);
   });
 
+  it('tells the open endpoints when one opens or closes, as a connecting peer would', async () => {
+    const net = createMemoryNetwork();
+    const a = net.endpoint('a');
+    const seen: string[] = [];
+    a.onPeer((e) => seen.push(`${e.peer} ${e.status}`));
+    const b = net.endpoint('b');
+    await net.settle();
+    expect(seen).toEqual(['b up']);
+    expect(b.peers()).toEqual(['a']);
+    await b.close();
+    await net.settle();
+    expect(seen).toEqual(['b up', 'b down']);
+  });
+
   it('drops messages with the link loss rate, from its random source', async () => {
     let i = 0;
     const net = createMemoryNetwork({ random: () => (i++ % 2 === 0 ? 0.1 : 0.9), defaults: { drop: 0.5 } });

@@ -150,18 +150,23 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
     });
   };
 
-  /** Runs `change`, then tells every endpoint about the peers it gained or lost. */
-  const reachabilityChange = (change: () => void) => {
-    const ids = [...endpoints.keys()];
+  /**
+   * Runs `change`, then tells every endpoint about the peers it gained or lost. `only`: the change concerns that
+   * endpoint alone (it opened or closed): only the others are told, O(n) instead of O(n²); an endpoint that opens
+   * reads its peers from `peers()`.
+   */
+  const reachabilityChange = (change: () => void, only?: string) => {
+    const pairs = (ids: string[]): [string, string][] =>
+      only === undefined
+        ? ids.flatMap((a) => ids.map((b): [string, string] => [a, b]))
+        : ids.flatMap((x): [string, string][] => (x === only ? [] : [[x, only]]));
     const before = new Set<string>();
-    for (const a of ids) for (const b of ids) if (reachable(a, b)) before.add(`${a}\u0000${b}`);
+    for (const [a, b] of pairs([...endpoints.keys()])) if (reachable(a, b)) before.add(`${a}\u0000${b}`);
     change();
-    for (const a of ids) {
-      for (const b of ids) {
-        const now = reachable(a, b);
-        const was = before.has(`${a}\u0000${b}`);
-        if (now !== was) peerEvent(a, b, now ? 'up' : 'down');
-      }
+    // Ids read after the change too: an endpoint that just opened is announced to the others.
+    for (const [a, b] of pairs([...endpoints.keys()])) {
+      const now = reachable(a, b);
+      if (now !== before.has(`${a}\u0000${b}`)) peerEvent(a, b, now ? 'up' : 'down');
     }
   };
 
@@ -252,14 +257,14 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
           if (!ep.open) return;
           reachabilityChange(() => {
             ep.open = false;
-          });
+          }, self);
         },
       },
     };
     reachabilityChange(() => {
       endpoints.set(self, ep);
       ep.open = true;
-    });
+    }, self);
     return ep.transport;
   };
 
