@@ -10,6 +10,7 @@ import { type IndexWriter, startIndexWriter } from '../index/writer.ts';
 import { type QuotaEscrowService, startQuotaEscrow } from '../quota/service.ts';
 import { sqliteUsage } from '../quota/usage.ts';
 import type { LiveDocBudget } from '../store/live-docs.ts';
+import type { CatalogPersistence } from '../store/persistence.ts';
 import type { ReplicatedCatalog } from '../store/replicated-catalog.ts';
 import { siteCatalog } from '../store/site-catalog.ts';
 import { type AuthenticatedTransport, authenticateTransport } from '../sync/authenticated-transport.ts';
@@ -34,6 +35,8 @@ export interface FederatedSiteOptions extends Omit<EdgeSiteOptions, 'catalog' | 
    * hundreds of sites in one process: federation/store/live-docs.ts). Default: every document stays live.
    */
   liveDocs?: LiveDocBudget;
+  /** Where the catalog keeps its documents (site-catalog.ts `persistence`). Default: the site's SQLite database. */
+  catalogPersistence?: () => CatalogPersistence;
 }
 
 /** The key of {@link FederatedSiteOptions.siteKey}. */
@@ -99,6 +102,7 @@ export async function createFederatedSite(options: FederatedSiteOptions): Promis
       clock,
       log,
       ...(options.liveDocs ? { liveDocs: options.liveDocs } : {}),
+      ...(options.catalogPersistence ? { persistence: options.catalogPersistence } : {}),
     }),
     federation: async ({ deps, identity }) => {
       const store = deps.catalog as ReplicatedCatalog;

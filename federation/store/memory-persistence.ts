@@ -7,11 +7,23 @@ export interface MemoryPersistence extends CatalogPersistence {
   failWrites(fail: boolean): void;
 }
 
+/** Options of {@link memoryPersistence}. */
+export interface MemoryPersistenceOptions {
+  /**
+   * Keep the bytes handed to `append`/`compact` by reference instead of copying them (simulations: hundreds of
+   * replicas in one process store the same snapshot bytes, which Automerge and the sync never mutate). A view into a
+   * larger buffer (a received frame) is still copied, so it does not keep the whole buffer alive.
+   */
+  shareBytes?: boolean;
+}
+
 /** An in-memory {@link CatalogPersistence}. */
-export function memoryPersistence(): MemoryPersistence {
+export function memoryPersistence(options: MemoryPersistenceOptions = {}): MemoryPersistence {
   const docs = new Map<string, Uint8Array[]>();
   const conflicts = new Map<string, ConflictEntry>();
   let failing = false;
+  const keep = (b: Uint8Array): Uint8Array =>
+    options.shareBytes && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice();
   return {
     async loadDocs() {
       return new Map([...docs].map(([k, v]) => [k, [...v]]));
@@ -27,12 +39,12 @@ export function memoryPersistence(): MemoryPersistence {
           list = [];
           docs.set(c.doc, list);
         }
-        list.push(c.bytes.slice());
+        list.push(keep(c.bytes));
       }
       for (const e of entries) if (!conflicts.has(e.id)) conflicts.set(e.id, structuredClone(e));
     },
     async compact(doc, snapshot) {
-      docs.set(doc, [snapshot.slice()]);
+      docs.set(doc, [keep(snapshot)]);
     },
     async loadConflicts() {
       return [...conflicts.values()].map((e) => structuredClone(e));

@@ -3,6 +3,7 @@ import type { Clock } from '../../shared/ports/clock.ts';
 import type { Logger } from '../../shared/ports/logger.ts';
 import type { LiveDocBudget } from './live-docs.ts';
 import { importLoneCatalog } from './lone-catalog-import.ts';
+import type { CatalogPersistence } from './persistence.ts';
 import { createReplicatedCatalog, type ReplicatedCatalog } from './replicated-catalog.ts';
 import { sqlitePersistence } from './sqlite-persistence.ts';
 
@@ -20,10 +21,15 @@ export function siteCatalog(options: {
   compactAfter?: number;
   /** Bound on live Automerge documents (replicated-catalog.ts `liveDocs`). */
   liveDocs?: LiveDocBudget;
+  /**
+   * Where the documents are kept instead of the site's SQLite database (simulations: `memoryPersistence({ shareBytes:
+   * true })`, so replicas of one process share snapshot bytes; lost with the process). Default: the database.
+   */
+  persistence?: () => CatalogPersistence;
 }): (db: { client: Client }) => Promise<ReplicatedCatalog> {
   return async (db) => {
     const log = options.log.child({ component: 'catalog' });
-    const persistence = await sqlitePersistence(db);
+    const persistence = options.persistence ? options.persistence() : await sqlitePersistence(db);
     const store = await createReplicatedCatalog({ ...options, log, persistence });
     // The persistence holds a connection of its own to the database file: closed with the store.
     const closeStore = store.close.bind(store);
