@@ -13,6 +13,7 @@ import { seedDefaultFlavors } from '../../edge-site/compute/index.ts';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../edge-site/fleet/broker.ts';
 import { createFederatedSite, type FederatedSite } from '../../federation/site/federated-site.ts';
 import { LiveDocBudget } from '../../federation/store/live-docs.ts';
+import { memoryPersistence } from '../../federation/store/memory-persistence.ts';
 import { createMemoryNetwork, type MemoryNetwork } from '../../federation/transports/memory.ts';
 import { parseAgentConfig, parseSiteConfig } from '../../shared/config.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
@@ -59,7 +60,7 @@ export function needsAgents(s: Scenario): boolean {
 export async function createSimWorld(s: Scenario, seed: number, progress: (line: string) => void): Promise<World> {
   const clock = virtualClock(START);
   const random = seededRandom(seed);
-  const net: MemoryNetwork = createMemoryNetwork({ clock, random });
+  const net: MemoryNetwork = createMemoryNetwork({ clock, random, defaults: memoryLink(s.links.default) });
   const withAgents = needsAgents(s);
   const broker: EmbeddedBroker = await startEmbeddedBroker('127.0.0.1', 0);
   const killed = new Set(s.faults.flatMap((f) => (f.kill ? [f.kill] : [])));
@@ -69,18 +70,11 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
   const sites = new Map<string, SimSite>();
   let t0 = START;
 
-  const applyLinks = () => {
-    const names = s.sites.map((x) => x.name);
-    for (let i = 0; i < names.length; i++) {
-      for (let j = i + 1; j < names.length; j++) {
-        const a = names[i] as string;
-        const b = names[j] as string;
-        const l = linkBetween(s, a, b, seed);
-        net.link(a, b, memoryLink(l));
-      }
-    }
-  };
-  applyLinks();
+  // The default link is the network's default; only pairs a `between` entry names get a link of their own (a link
+  // object per pair is 500k objects at 1,000 sites).
+  for (const e of s.links.between) {
+    for (const a of e.a) for (const b of e.b) if (a !== b) net.link(a, b, memoryLink(linkBetween(s, a, b, seed)));
+  }
 
   let stalls = 0;
   const pendingWhat = new Map<Promise<unknown>, string>();
@@ -131,6 +125,9 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
       dbPath: ss.dbPath,
       transport: net.endpoint(ss.name),
       liveDocs,
+      // A site the scenario never kills keeps its catalog documents in memory, sharing the snapshot bytes other
+      // replicas of this process hold (no SQLite copy per site); a killed site reloads them from its file.
+      ...(ss.dbPath === ':memory:' ? { catalogPersistence: () => memoryPersistence({ shareBytes: true }) } : {}),
     });
   };
 
@@ -230,6 +227,12 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
   const declaredHosts = s.sites.reduce((n, x) => n + x.hosts, 0);
   const fidelity = [
     `${s.sites.length} real federated edge sites (all modules) in one process, SQLite in memory`,
+    killed.size === s.sites.length
+      ? 'every site keeps its catalog in SQLite on a file (it is killed and restarted)'
+      : 'catalog documents kept in memory by reference, shared between replicas (not SQLite)' +
+        (killed.size > 0
+          ? `, except at ${[...killed].sort().join(', ')}: SQLite on a file (killed and restarted)`
+          : ''),
     'virtual clock driven by a discrete-event scheduler; ids seeded; one memory transport between the sites',
     'latencies are virtual time: the client link plus any wait on the clock or the WAN (CPU time is not counted)',
     SIM_LINK_FIDELITY,
