@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
+import { mqttAgentBus } from '../shared/agent-bus-mqtt.ts';
 import type { AgentConfig } from '../shared/config.ts';
 import { badRequest } from '../shared/errors.ts';
+import type { AgentBus, BusClient } from '../shared/ports/agent-bus.ts';
 import type { Clock } from '../shared/ports/clock.ts';
 import type { HypervisorDriver } from '../shared/ports/hypervisor.ts';
 import { type IdSource, systemIds } from '../shared/ports/ids.ts';
@@ -29,6 +30,8 @@ export interface AgentOptions {
   requestLogLimit?: number;
   /** Keep the request record in memory only (tests that do not restart the agent). */
   ephemeral?: boolean;
+  /** The bus to the site (default mqtt.js to `config.mqttUrl`; the sim passes its in-process one). */
+  bus?: AgentBus;
 }
 
 /** A running site agent. */
@@ -47,6 +50,8 @@ export interface Agent {
   /** Polls the driver now: publishes instance changes and a heartbeat (also runs every heartbeatSeconds). */
   heartbeat(): Promise<void>;
 }
+
+const decoder = new TextDecoder();
 
 /** The agent side of the site <-> agent bus (shared/schemas/agent-protocol.ts). */
 export function createAgent(options: AgentOptions): Agent {
@@ -67,12 +72,12 @@ export function createAgent(options: AgentOptions): Agent {
   const inflight = new Map<string, Promise<ReplyEnvelope>>();
   const chains = new Map<string, Promise<unknown>>();
   const known = new Map<string, InstanceInfo['powerState']>();
-  let client: MqttClient | undefined;
+  let client: BusClient | undefined;
   let stopBeat: (() => void) | undefined;
 
   const publish = (topic: string, payload: unknown, retain = false) => {
-    client?.publish(topic, JSON.stringify(payload), { qos: 1, retain }, (err) => {
-      if (err) log.warn({ err: err.message, topic }, 'publish failed');
+    client?.publish(topic, JSON.stringify(payload), { qos: 1, retain }).catch((err: unknown) => {
+      log.warn({ err: String(err), topic }, 'publish failed');
     });
   };
   const status = (state: AgentStatus['state'], extra: Partial<AgentStatus> = {}): AgentStatus => ({
@@ -126,10 +131,10 @@ export function createAgent(options: AgentOptions): Agent {
     }
   };
 
-  const onCommand = (payload: Buffer) => {
+  const onCommand = (payload: Uint8Array) => {
     let raw: unknown;
     try {
-      raw = JSON.parse(payload.toString('utf8'));
+      raw = JSON.parse(decoder.decode(payload));
     } catch {
       log.warn('dropping a command that is not JSON');
       return;
@@ -195,26 +200,36 @@ export function createAgent(options: AgentOptions): Agent {
       });
       const inventory = { ...(await driver.inventory()), ...(storage ? { volumeStorage: storage } : {}) };
       const online = () => status('online', { inventory, availabilityZone: config.availabilityZone });
-      const c = mqtt.connect(config.mqttUrl, {
+      const c = (options.bus ?? mqttAgentBus).connect({
+        url: config.mqttUrl,
         clientId: `brume-agent-${config.site}-${config.host}`,
         clean: false,
-        protocolVersion: 4,
-        reconnectPeriod: 1000,
         ...(config.mqttUsername ? { username: config.mqttUsername, password: config.mqttPassword } : {}),
-        will: { topic: t.status, payload: Buffer.from(JSON.stringify(status('offline'))), qos: 1, retain: true },
+        will: { topic: t.status, payload: JSON.stringify(status('offline')), qos: 1, retain: true },
       });
       client = c;
-      c.on('message', (topic, payload) => {
+      c.onMessage((topic, payload) => {
         if (topic === t.cmd) onCommand(payload);
       });
-      c.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'));
-      c.on('offline', () => log.info('disconnected from the site broker'));
-      const connected = new Promise<void>((resolve) => c.once('connect', () => resolve()));
-      c.on('connect', (connack) => {
-        log.info({ sessionPresent: connack.sessionPresent, bootId }, 'connected to the site broker');
-        if (!connack.sessionPresent) {
-          c.subscribe(t.cmd, { qos: 1 }, (err) => {
-            if (err) log.error({ err: err.message }, 'cannot subscribe to commands');
+      c.onError((err) => log.warn({ err: err.message }, 'mqtt error'));
+      let up = false;
+      c.onClose(() => {
+        // Once per lost connection, not at every failed reconnect attempt.
+        if (up) log.info('disconnected from the site broker');
+        up = false;
+      });
+      const connected = new Promise<void>((resolve) => {
+        const off = c.onConnect(() => {
+          off();
+          resolve();
+        });
+      });
+      c.onConnect((sessionPresent) => {
+        up = true;
+        log.info({ sessionPresent, bootId }, 'connected to the site broker');
+        if (!sessionPresent) {
+          c.subscribe({ [t.cmd]: 1 }).catch((err: unknown) => {
+            log.error({ err: String(err) }, 'cannot subscribe to commands');
           });
         }
         publish(t.status, online(), true);
@@ -229,20 +244,25 @@ export function createAgent(options: AgentOptions): Agent {
       if (!c) return;
       if (c.connected) {
         // The broker may be going away too: never wait for an ack from a connection that closes.
-        const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
-        const bye = c.publishAsync(t.status, JSON.stringify(status('offline')), { qos: 1, retain: true });
+        const closed = new Promise<void>((resolve) => {
+          const off = c.onClose(() => {
+            off();
+            resolve();
+          });
+        });
+        const bye = c.publish(t.status, JSON.stringify(status('offline')), { qos: 1, retain: true });
         await Promise.race([bye.catch(() => {}), closed]);
-        if (c.connected) await Promise.race([c.endAsync(), closed]);
+        if (c.connected) await Promise.race([c.end(), closed]);
       }
       // Also stops the reconnect loop when there was no broker to say goodbye to.
-      await c.endAsync(true);
+      await c.kill();
       log.info('agent stopped');
     },
     async kill() {
       stopBeat?.();
       const c = client;
       client = undefined;
-      if (c) await c.endAsync(true);
+      if (c) await c.kill();
     },
   };
 }

@@ -1,5 +1,6 @@
-import mqtt, { type MqttClient } from 'mqtt';
+import { mqttAgentBus } from '../../shared/agent-bus-mqtt.ts';
 import { BrumeError } from '../../shared/errors.ts';
+import type { AgentBus, BusClient } from '../../shared/ports/agent-bus.ts';
 import type {
   AgentCommand,
   AgentEvent,
@@ -30,15 +31,18 @@ interface Pending {
 const hostDown = (host: string) =>
   new BrumeError('unavailable', 'fleet.host_down', `Host ${host} is not reachable (its agent is down).`);
 
+const decoder = new TextDecoder();
+
 /**
  * Connects the site to its agents' broker: tracks hosts from status/heartbeats, sends commands and matches replies
- * by request id, and turns agent events into {@link FleetEvent}s.
+ * by request id, and turns agent events into {@link FleetEvent}s. `bus` defaults to mqtt.js.
  */
 export async function connectFleet(
   deps: SiteDeps,
   registry: HostRegistry,
   url: string,
   metrics: FleetMetrics,
+  bus: AgentBus = mqttAgentBus,
 ): Promise<FleetBus> {
   const { config, clock } = deps;
   const log = deps.log.child({ module: 'fleet' });
@@ -59,14 +63,13 @@ export async function connectFleet(
     if (host) emit({ type: 'host', host });
   };
 
-  const client: MqttClient = mqtt.connect(url, {
+  const client: BusClient = bus.connect({
+    url,
     clientId: `brume-site-${config.site}`,
     clean: false,
-    protocolVersion: 4,
-    reconnectPeriod: 1000,
     ...(config.mqtt.username ? { username: config.mqtt.username, password: config.mqtt.password } : {}),
   });
-  client.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'));
+  client.onError((err) => log.warn({ err: err.message }, 'mqtt error'));
 
   const send = async <R>(
     hostId: string,
@@ -104,8 +107,8 @@ export async function connectFleet(
     const envelope: CommandEnvelope = { v: 1, requestId, command, sentAt: clock.now() };
     metrics.commandsSent.inc({ op: command.op });
     log.debug({ host: hostId, request: requestId, op: command.op }, 'command sent');
-    client.publish(topics.cmd(config.site, hostId), JSON.stringify(envelope), { qos: 1 }, (err) => {
-      if (err) log.warn({ err: err.message, request: requestId }, 'command publish failed');
+    client.publish(topics.cmd(config.site, hostId), JSON.stringify(envelope), { qos: 1 }).catch((err: unknown) => {
+      log.warn({ err: String(err), request: requestId }, 'command publish failed');
     });
     return entry.promise as Promise<R>;
   };
@@ -165,13 +168,13 @@ export async function connectFleet(
     }
   };
 
-  client.on('message', (topic, payload) => {
+  client.onMessage((topic, payload) => {
     if (!topic.startsWith(prefix)) return;
     const [host, kind] = topic.slice(prefix.length).split('/');
     if (!host || !kind || payload.length === 0) return;
     let msg: unknown;
     try {
-      msg = JSON.parse(payload.toString('utf8'));
+      msg = JSON.parse(decoder.decode(payload));
     } catch {
       log.warn({ topic }, 'dropping a message that is not JSON');
       return;
@@ -189,19 +192,27 @@ export async function connectFleet(
 
   try {
     await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => resolve());
-      client.once('error', reject);
+      const offs = [
+        client.onConnect(() => {
+          for (const off of offs) off();
+          resolve();
+        }),
+        client.onError((err) => {
+          for (const off of offs) off();
+          reject(err);
+        }),
+      ];
     });
   } catch (err) {
-    client.end(true);
+    void client.kill();
     throw new BrumeError('unavailable', 'fleet.broker_unreachable', `Cannot connect to the MQTT broker at ${url}.`, {
       cause: err,
     });
   }
-  await client.subscribeAsync({
-    [topics.allStatus(config.site)]: { qos: 1 },
-    [topics.allEvents(config.site)]: { qos: 1 },
-    [topics.allReplies(config.site)]: { qos: 1 },
+  await client.subscribe({
+    [topics.allStatus(config.site)]: 1,
+    [topics.allEvents(config.site)]: 1,
+    [topics.allReplies(config.site)]: 1,
   });
   log.info({ url }, 'connected to the agent bus');
 
@@ -236,7 +247,7 @@ export async function connectFleet(
         p.cancelTimer();
         p.reject(new BrumeError('unavailable', 'fleet.stopping', 'The site is stopping.'));
       }
-      await client.endAsync();
+      await client.end();
       await registry.flush();
     },
   };

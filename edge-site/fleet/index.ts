@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { AgentBus } from '../../shared/ports/agent-bus.ts';
 import type { AppEnv } from '../api/env.ts';
 import type { Fleet, Placement, SiteDeps, SiteModule } from '../services.ts';
 import { type EmbeddedBroker, startEmbeddedBroker } from './broker.ts';
@@ -11,14 +12,16 @@ import { loadHostRegistry } from './registry.ts';
  * Builds the fleet module: the agent bus (an external broker when `config.mqtt.url` is set, else an embedded aedes
  * on `config.mqtt.host:port`), the host registry and placement. The broker is listening and the site connected when
  * this resolves, so `mqttUrl` is the real address; `stop()` disconnects and stops the embedded broker.
+ * `options.bus` replaces MQTT with another {@link AgentBus} (the sim's in-process one): no broker is started.
  */
 export async function createFleet(
   deps: SiteDeps,
+  options: { bus?: AgentBus } = {},
 ): Promise<SiteModule & { fleet: Fleet; placement: Placement; mqttUrl: string }> {
   const metrics = fleetMetrics(deps.metrics);
   const registry = await loadHostRegistry(deps);
   let broker: EmbeddedBroker | undefined;
-  let url = deps.config.mqtt.url;
+  let url = options.bus?.url ?? deps.config.mqtt.url;
   if (!url) {
     broker = await startEmbeddedBroker(deps.config.mqtt.host, deps.config.mqtt.port);
     url = broker.url;
@@ -26,7 +29,7 @@ export async function createFleet(
   }
   let bus: Awaited<ReturnType<typeof connectFleet>>;
   try {
-    bus = await connectFleet(deps, registry, url, metrics);
+    bus = await connectFleet(deps, registry, url, metrics, options.bus);
   } catch (err) {
     await broker?.close();
     throw err;
