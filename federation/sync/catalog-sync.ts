@@ -30,6 +30,12 @@ export interface CatalogSyncOptions {
   quietTicks?: number;
   /** Automerge sync states kept per peer, least recently used evicted (default 128 documents). */
   maxStatesPerPeer?: number;
+  /**
+   * Sparse overlay only: after merging a repair (changes that came without a relay range: a HEADS exchange, an older
+   * peer), the changed digest goes to the neighbours this long after (clock ms; default a quarter of the period, at
+   * most 250 ms), instead of the changes being pushed to every neighbour: the ones that differ pull what they lack.
+   */
+  repairDigestMs?: number;
 }
 
 /** A running sync engine. */
@@ -59,6 +65,7 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
   const quiet = Math.max(1, options.quietTicks ?? 5);
   const pushDelay = options.pushDelayMs ?? 0;
   const maxStates = Math.max(1, options.maxStatesPerPeer ?? 128);
+  const repairDelay = Math.max(0, options.repairDigestMs ?? Math.min(250, (options.intervalMs ?? 1000) / 4));
   const states = new Map<string, Map<string, SyncState>>();
   /** peer -> docs whose exchange has nothing more to say (evictable), least recently finished first. */
   const idle = new Map<string, Set<string>>();
@@ -347,10 +354,14 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
   const onDocsChanged = (docs: readonly string[]) => {
     index.changed(docs);
     const self = transport.self;
+    // Sparse overlay: a merge without a range is a repair (Plumtree's lazy push): flooding it to every neighbour
+    // made each site exchange it with nearly every neighbour after a heal; the digest tells them, they pull.
+    const lazy = mergingFrom !== undefined && mergingRange === undefined && !overlay.fullMesh;
+    if (lazy) return digestSoon(); // a push already owed for one of these docs carries these changes too
     for (const d of docs) {
       const entry = dirty.get(d);
       if (!entry) {
-        // A local write covers the whole ring; a merge, the range it came with (none: flood).
+        // A local write covers the whole ring; a merge, the range it came with (none: flood, full mesh only).
         const skip = new Set<string>(mergingFrom === undefined ? [] : [mergingFrom]);
         dirty.set(d, { skip, limit: mergingFrom === undefined ? self : mergingRange });
       } else if (mergingFrom === undefined) {
@@ -366,6 +377,25 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
       if (pushDelay > 0) options.clock.sleep(pushDelay).then(flush, flush);
       else queueMicrotask(flush);
     }
+  };
+
+  /** Sends the changed digest to the neighbours soon (after a repair), once per burst of merges. */
+  let soonQueued = false;
+  const digestSoon = () => {
+    if (soonQueued) return;
+    soonQueued = true;
+    const go = () => {
+      soonQueued = false;
+      if (stopped || overlay.fullMesh) return;
+      const mine = localDigest();
+      for (const p of overlay.neighbours) {
+        if (digestSent.get(p)?.digest === mine) continue;
+        send(p, FrameType.DIGEST, '', json.bytes(mine));
+        digestSent.set(p, { digest: mine, tick: ticks });
+      }
+    };
+    if (repairDelay > 0) options.clock.sleep(repairDelay).then(go, go);
+    else queueMicrotask(go);
   };
 
   /** Digest to every neighbour (`force`), or only where it changed or went quiet too long (overlay ticks). */
