@@ -2,6 +2,7 @@ import { type ServerType, serve } from '@hono/node-server';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { SiteConfig } from '../shared/config.ts';
+import type { AgentBus } from '../shared/ports/agent-bus.ts';
 import type { CatalogStore } from '../shared/ports/catalog-store.ts';
 import { type Clock, systemClock } from '../shared/ports/clock.ts';
 import { type IdSource, systemIds } from '../shared/ports/ids.ts';
@@ -36,6 +37,8 @@ export interface EdgeSiteOptions {
   catalog?: (db: SiteDatabase) => Promise<CatalogStore>;
   /** SQLite path; default `<dataDir>/site.db`. `:memory:` for tests. */
   dbPath?: string;
+  /** The bus to the site's agents instead of MQTT (the sim's in-process one): no broker is started. */
+  agentBus?: AgentBus;
   /** Joins the site to a federation (federation/site): built once the modules exist, before routes are mounted. */
   federation?: (site: { deps: SiteDeps; identity: IdentityService }) => Promise<SiteFederation>;
 }
@@ -85,7 +88,7 @@ export async function createEdgeSite(options: EdgeSiteOptions): Promise<EdgeSite
   const deps: SiteDeps = { config, clock, ids, log, db, catalog, metrics };
 
   const identity = await createIdentity(deps);
-  const fleet = await createFleet(deps);
+  const fleet = await createFleet(deps, options.agentBus ? { bus: options.agentBus } : {});
   const image = await createImage(deps, { identity });
   const network = await createNetwork(deps, { identity, fleet: fleet.fleet });
   const volume = await createVolume(deps, { identity, image, fleet: fleet.fleet });
