@@ -5,6 +5,7 @@ import { deleteRecord, putRecord, type RecordMap } from '../catalog/changes.ts';
 import type { ConcurrentValue, ConflictVersion } from '../catalog/conflicts.ts';
 import { decodeEnvelope, type Envelope, isTombstone, type LiveEnvelope } from '../catalog/envelope.ts';
 import { docKeyOf, parseDocKey } from '../catalog/layout.ts';
+import { type DecodedSnapshot, decodedOf, homeKey, homesOf, sharedHomeOf, text } from './decoded-snapshots.ts';
 import { type LiveDocBudget, type LiveDocHolder, unboundedLiveDocs } from './live-docs.ts';
 import type { DocChunk } from './persistence.ts';
 
@@ -20,62 +21,8 @@ export interface ShardRecord {
   value: unknown;
 }
 
-/** A whole-document snapshot decoded once: what adopting it without loading it needs. */
-export interface DecodedSnapshot {
-  heads: string[];
-  changes: number;
-  /** Every key's winning envelope (deep-frozen: shared by every replica that adopts the same bytes). */
-  records: Array<{ id: string; env: Envelope | undefined }>;
-  /** Whether some key holds concurrent values (such a document is merged the ordinary way, for the ledger). */
-  conflicted: boolean;
-  /** Hashes of every change in the document's history (is a replica's version an ancestor of this one?). */
-  history?: ReadonlySet<string>;
-}
+export { type DecodedSnapshot, decodeSnapshot, isDecoded } from './decoded-snapshots.ts';
 
-/**
- * Snapshots decoded so far, by the identity of their bytes: a simulator handing one document's bytes to hundreds of
- * replicas decodes them once (bytes received from the network are fresh arrays: decoded once each, then dropped).
- */
-const decodedSnapshots = new WeakMap<Uint8Array, DecodedSnapshot>();
-
-function deepFreeze<T>(v: T): T {
-  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const x of Object.values(v)) deepFreeze(x);
-  }
-  return v;
-}
-
-/** Whether these very bytes were decoded already (handed to several replicas). */
-export const isDecoded = (bytes: Uint8Array): boolean => decodedSnapshots.has(bytes);
-
-/** Decodes a document's bytes (cached by their identity); `withHistory` also lists every change's hash. */
-export function decodeSnapshot(bytes: Uint8Array, withHistory = false): DecodedSnapshot {
-  const cached = decodedSnapshots.get(bytes);
-  if (cached && (cached.history || !withHistory)) return cached;
-  const h = loadDoc('00', [bytes]);
-  try {
-    const heads = h.getHeads();
-    const records: DecodedSnapshot['records'] = [];
-    let conflicted = false;
-    for (const p of h.diff([], heads)) {
-      const id = p.path[0];
-      if (typeof id !== 'string' || p.path.length !== 1 || p.action !== 'put') continue;
-      if (p.conflict === true) conflicted = true;
-      records.push({ id, env: deepFreeze(decodeEnvelope(text(p.value))) });
-    }
-    const out: DecodedSnapshot = { heads, changes: h.stats().numChanges, records, conflicted };
-    if (withHistory) out.history = new Set(h.getChangesMeta([]).map((c: { hash: string }) => c.hash));
-    decodedSnapshots.set(bytes, out);
-    return out;
-  } finally {
-    h.free();
-  }
-}
-
-/** Raw materialisation and patches give Automerge ImmutableStrings for scalar strings; `toString()` is the value. */
-const text = (v: unknown): unknown => (typeof v === 'object' && v !== null ? String(v) : v);
-const homeKey = (collection: CollectionName, id: string) => `${collection}\u0000${id}`;
 const mapOf = (doc: DocHandle): RecordMap => ({
   get: (id) => doc.get('_root', id),
   put: (id, value) => doc.put('_root', id, value),
@@ -102,6 +49,10 @@ export class Shards implements LiveDocHolder {
   readonly #budget: LiveDocBudget;
   /** Heads at the last chunk handed out per document (`saveSince` baseline). */
   readonly #saved = new Map<string, string[]>();
+  /**
+   * The home index: which document holds each record. Records of a document adopted cold (and not used since) are
+   * not in it: the shared index of decoded snapshots has them (`#homeOf`), one entry per process, not per replica.
+   */
   readonly #home = new Map<string, string>();
   readonly #actor: string;
   /** Last creation stamp handed out or seen (a hybrid logical clock: max(now, last + 1)). */
@@ -125,7 +76,7 @@ export class Shards implements LiveDocHolder {
     }
     const cold = this.#cold.get(doc);
     if (!cold) return undefined;
-    this.#cold.delete(doc);
+    this.#warm(doc, cold);
     const loaded = loadDoc(this.#actor, [cold.bytes]);
     this.#docs.set(doc, loaded);
     this.#budget.touch(this, doc, true);
@@ -195,17 +146,32 @@ export class Shards implements LiveDocHolder {
     }
     this.#cold.set(doc, { bytes, heads: decoded.heads, changes: decoded.changes });
     this.#saved.set(doc, decoded.heads);
-    for (const r of decoded.records) {
-      this.#home.set(homeKey(parsed.collection, r.id), doc);
-      if (r.env) this.#stamp = Math.max(this.#stamp, r.env.c);
-    }
+    homesOf(decoded, parsed.collection, doc);
+    this.#stamp = Math.max(this.#stamp, decoded.maxStamp);
     return true;
+  }
+
+  /** A cold document becomes live: its records found through the shared index go into this replica's own. */
+  #warm(doc: string, cold: ColdDoc): void {
+    this.#cold.delete(doc);
+    const homes = decodedOf(cold.bytes)?.homes;
+    if (homes) for (const k of homes) this.#home.set(k, doc);
+  }
+
+  /** The document holding a record: this replica's own index, else the shared one for a document held cold. */
+  #homeOf(key: string): string | undefined {
+    const own = this.#home.get(key);
+    if (own !== undefined) return own;
+    const doc = sharedHomeOf(key);
+    const cold = doc === undefined ? undefined : this.#cold.get(doc);
+    return cold && decodedOf(cold.bytes)?.homes?.has(key) ? doc : undefined;
   }
 
   /** Replaces a document by its stored chunks (start-up, or undoing a batch whose write failed). */
   load(doc: string, chunks: readonly Uint8Array[]): DocHandle {
     this.#docs.get(doc)?.free();
-    this.#cold.delete(doc);
+    const cold = this.#cold.get(doc);
+    if (cold) this.#warm(doc, cold);
     const h = loadDoc(this.#actor, chunks);
     this.#docs.set(doc, h);
     this.#saved.set(doc, h.getHeads());
@@ -246,7 +212,7 @@ export class Shards implements LiveDocHolder {
 
   /** The document that holds a record (live or tombstone), if any. */
   homeOf(collection: CollectionName, id: string): string | undefined {
-    return this.#home.get(homeKey(collection, id));
+    return this.#homeOf(homeKey(collection, id));
   }
 
   /**
@@ -258,7 +224,7 @@ export class Shards implements LiveDocHolder {
     for (const w of writes) {
       const id = w.op === 'put' ? w.record.id : w.id;
       const hk = homeKey(w.collection, id);
-      let doc = this.#home.get(hk);
+      let doc = this.#homeOf(hk);
       if (w.op === 'delete') {
         if (doc === undefined || !deleteRecord(mapOf(this.ensure(doc)), id, { ...at, created: 0 })) continue;
       } else {
@@ -323,7 +289,7 @@ export class Shards implements LiveDocHolder {
 
   /** Who wrote the current version of a record and when (ledger entries). */
   version(collection: CollectionName, id: string): ConflictVersion {
-    const doc = this.#home.get(homeKey(collection, id));
+    const doc = this.#homeOf(homeKey(collection, id));
     const env = doc === undefined ? undefined : decodeEnvelope(this.get(doc)?.get('_root', id));
     return { record_id: id, site_id: env?.s ?? '', written_at: env?.t ?? 0, deleted: !env || isTombstone(env) };
   }
