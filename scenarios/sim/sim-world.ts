@@ -2,29 +2,26 @@
  * The `sim` fidelity level: every site is the real federated edge site (createFederatedSite: identity, compute,
  * image, network, volume modules, replicated catalog, sync, membership) in this process, on one virtual clock,
  * seeded ids, SQLite in memory (a file when the site is killed and restarted), one memory network carrying the
- * declared link latencies and loss. API requests are `app.request()` calls. Hosts, when a workload needs them, are
- * real agents with the fake driver on one in-process MQTT broker (loopback TCP: boot completion then follows the
- * wall clock, and the run says it is not bit-for-bit reproducible).
+ * declared link latencies and loss. API requests are `app.request()` calls. Every declared host is a real agent
+ * with the fake driver on the in-process agent bus, heartbeating on the virtual clock (sim-hosts.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seedDefaultFlavors } from '../../edge-site/compute/index.ts';
-import { type EmbeddedBroker, startEmbeddedBroker } from '../../edge-site/fleet/broker.ts';
 import { createFederatedSite, type FederatedSite } from '../../federation/site/federated-site.ts';
 import { LiveDocBudget } from '../../federation/store/live-docs.ts';
 import { memoryPersistence } from '../../federation/store/memory-persistence.ts';
 import { createMemoryNetwork, type MemoryNetwork } from '../../federation/transports/memory.ts';
-import { parseAgentConfig, parseSiteConfig } from '../../shared/config.ts';
+import { parseSiteConfig } from '../../shared/config.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import { seededIds } from '../../shared/ports/ids.ts';
-import { silentLogger } from '../../shared/ports/logger.ts';
-import { type Agent, createAgent } from '../../site-agent/agent.ts';
-import { createFakeDriver } from '../../site-agent/drivers/fake/index.ts';
+import type { Agent } from '../../site-agent/agent.ts';
 import type { LinkSpec, Scenario } from '../schema.ts';
 import type { SiteRequest, SiteResponse, World } from '../world.ts';
 import { catalogUnion, handOver } from './catalog-handover.ts';
 import { linkBetween, memoryLink, SIM_LINK_FIDELITY, seededRandom } from './links.ts';
+import { createSimHosts } from './sim-hosts.ts';
 import { type VirtualClock, virtualClock } from './virtual-clock.ts';
 
 const START = Date.UTC(2026, 0, 1);
@@ -61,8 +58,7 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
   const clock = virtualClock(START);
   const random = seededRandom(seed);
   const net: MemoryNetwork = createMemoryNetwork({ clock, random, defaults: memoryLink(s.links.default) });
-  const withAgents = needsAgents(s);
-  const broker: EmbeddedBroker = await startEmbeddedBroker('127.0.0.1', 0);
+  const hosts = createSimHosts(clock, seed);
   const killed = new Set(s.faults.flatMap((f) => (f.kill ? [f.kill] : [])));
   const dir = mkdtempSync(join(tmpdir(), 'brume-sim-'));
   const liveDocs = new LiveDocBudget(LIVE_DOCS);
@@ -107,7 +103,7 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
       region: s.sites[index]?.region,
       dataDir: join(dir, ss.name),
       api: { port: 0, publicUrl: `http://${ss.name}.sim:5000` },
-      mqtt: { url: broker.url },
+      mqtt: { url: hosts.bus.url },
       bootstrap: { adminPassword: ADMIN_PASSWORD },
       federation: {
         enabled: true,
@@ -125,6 +121,7 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
       dbPath: ss.dbPath,
       transport: net.endpoint(ss.name),
       liveDocs,
+      agentBus: hosts.bus,
       // A site the scenario never kills keeps its catalog documents in memory, sharing the snapshot bytes other
       // replicas of this process hold (no SQLite copy per site); a killed site reloads them from its file.
       ...(ss.dbPath === ':memory:' ? { catalogPersistence: () => memoryPersistence({ shareBytes: true }) } : {}),
@@ -132,31 +129,7 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
   };
 
   const startAgent = async (ss: SimSite, host: number, index: number) => {
-    const cfg = parseAgentConfig({
-      site: ss.name,
-      host: `${ss.name}-host${host}`,
-      mqttUrl: broker.url,
-      dataDir: join(dir, ss.name, `agent${host}`),
-      heartbeatSeconds: 5,
-    });
-    if (!cfg.ok) throw new Error(cfg.diagnostics.join('; '));
-    const driver = createFakeDriver({
-      clock,
-      seed: seed + index * 1000 + host,
-      spawnDelayMs: 0,
-      actionDelayMs: 0,
-      stateFile: join(dir, ss.name, `agent${host}`, 'vms.json'),
-    });
-    const agent = createAgent({
-      config: cfg.config,
-      driver,
-      clock,
-      log: silentLogger,
-      ids: seededIds(seed * 7919 + index * 1000 + host, () => clock.now()),
-      ephemeral: true,
-    });
-    await agent.start();
-    ss.agents[host - 1] = agent;
+    ss.agents[host - 1] = await hosts.start(ss.name, index, host);
   };
 
   progress(`sim: starting ${s.sites.length} site(s)`);
@@ -207,11 +180,11 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
     if (i % 50 === 49) progress(`sim: ${i + 1}/${s.sites.length} catalogs handed over`);
   }
   net.heal();
-  if (withAgents) {
-    for (const [i, spec] of s.sites.entries()) {
-      const ss = sites.get(spec.name) as SimSite;
-      for (let h = 1; h <= spec.hosts; h++) await startAgent(ss, h, i);
-    }
+  const declaredHosts = s.sites.reduce((n, x) => n + x.hosts, 0);
+  if (declaredHosts > 0) progress(`sim: starting ${declaredHosts} host agent(s)`);
+  for (const [i, spec] of s.sites.entries()) {
+    const ss = sites.get(spec.name) as SimSite;
+    for (let h = 1; h <= spec.hosts; h++) await startAgent(ss, h, i);
   }
   // Warm-up: let the catalogs converge before the timeline starts.
   progress('sim: converging the catalogs before time 0');
@@ -224,7 +197,6 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
     return ss;
   };
 
-  const declaredHosts = s.sites.reduce((n, x) => n + x.hosts, 0);
   const fidelity = [
     `${s.sites.length} real federated edge sites (all modules) in one process, SQLite in memory`,
     killed.size === s.sites.length
@@ -238,14 +210,13 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
     SIM_LINK_FIDELITY,
     'before time 0 the sites start isolated and each receives the union of all catalogs as whole documents ' +
       "through its replica's merge (not over the network); from time 0 on, catalog sync runs over the links",
-    withAgents
-      ? 'hosts: real agents with the fake driver on one loopback MQTT broker (boot completion follows the wall clock)'
-      : `no agents: the workload needs no hosts${declaredHosts > 0 ? ` (${declaredHosts} declared, none started)` : ''}`,
+    `${declaredHosts.toLocaleString('en-US')} hosts: real agents with the fake driver on an in-process bus ` +
+      '(heartbeats on the virtual clock, every 10 s)',
   ];
 
   const world: World = {
     mode: 'sim',
-    deterministic: !withAgents,
+    deterministic: true,
     get fidelity() {
       return [
         ...fidelity,
@@ -354,7 +325,7 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
         for (const a of ss.agents) await a?.stop().catch(() => {});
         await ss.site?.stop().catch(() => {});
       }
-      await broker.close();
+      await hosts.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
