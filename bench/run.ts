@@ -10,6 +10,7 @@ import { benchNetwork } from './network.ts';
 import { benchOverlay } from './overlay.ts';
 import { benchQuota } from './quota.ts';
 import { benchScenarios } from './scenarios.ts';
+import { benchSimHosts } from './sim-hosts.ts';
 import { benchSite } from './site.ts';
 import { benchTransports } from './transports.ts';
 import { benchVm } from './vm.ts';
@@ -28,6 +29,7 @@ const groups: Record<string, () => Promise<void>> = {
   dashboard: benchDashboard,
   global: benchGlobal,
   scenarios: benchScenarios,
+  'sim-hosts': benchSimHosts,
   heat: benchHeat,
   links: benchLinks,
   metadata: benchMetadata,
