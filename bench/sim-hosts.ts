@@ -4,6 +4,8 @@
  * settled after every event as the sim does. Prints CPU to start the hosts, RSS per host, and CPU per virtual second
  * of heartbeats. BENCH_SIM_HOSTS="sites x hosts[,…]" (default 100x10).
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createFleet } from '../edge-site/fleet/index.ts';
 import { testConfig, testDeps } from '../edge-site/testing/deps.ts';
 import { createSimHosts, SIM_HEARTBEAT_SECONDS } from '../scenarios/sim/sim-hosts.ts';
@@ -15,9 +17,11 @@ const cpuS = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
-/** RSS and JS heap (after a collection when run with --expose-gc), MiB. */
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+/** RSS and JS heap after a full collection, MiB. */
 const mem = () => {
-  (globalThis as { gc?: () => void }).gc?.();
+  gc();
   const m = process.memoryUsage();
   return { rss: m.rss / 2 ** 20, heap: (m.heapUsed + m.external) / 2 ** 20 };
 };
