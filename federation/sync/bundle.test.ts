@@ -35,7 +35,15 @@ function olderSite(inner: Transport, seen: { bundles: number }): Transport {
   const strip = (data: Uint8Array): Uint8Array => {
     const f = decodeFrame(data);
     if (f?.type !== FrameType.HEADS) return data;
-    const { bundles: _b, scope: _s, buckets: _k, ...rest } = json.decode<HeadsPayload>(f.payload);
+    const {
+      bundles: _b,
+      scope: _s,
+      buckets: _k,
+      v: _v,
+      grouped: _g,
+      hashes: _h,
+      ...rest
+    } = json.decode<HeadsPayload>(f.payload);
     return encodeFrame(FrameType.HEADS, '', json.encode(rest));
   };
   return {

@@ -2,7 +2,7 @@ import type { Clock } from '../../shared/ports/clock.ts';
 import type { Logger } from '../../shared/ports/logger.ts';
 import type { PeerEvent, Transport, TransportMessage } from '../../shared/ports/transport.ts';
 import { newSyncState, type SyncState } from '../automerge/backend.ts';
-import { bucketOf, HEAD_BUCKETS, headsIndex } from './heads.ts';
+import { bucketOf, groupOf, HEAD_BUCKETS, headsHash, headsIndex } from './heads.ts';
 import { createOutbox } from './outbox.ts';
 import { type Overlay, type OverlayOptions, overlayOf, picks } from './overlay.ts';
 import { relayTargets } from './relay.ts';
@@ -169,49 +169,87 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
 
   const index = headsIndex(replica);
   const localDigest = () => index.digest();
+  /** Peers that said they read grouped HEADS (kept across sessions, as what a peer reads is: outbox.ts). */
+  const readsGrouped = new Set<string>();
   /**
    * HEADS to `peer`: every document's (older peers, first contact), or — to peers that read scoped HEADS — those of
-   * the `scope` buckets plus every bucket's digest (none when opening an exchange: the answer names what differs).
+   * the `scope` buckets plus every bucket's digest (none when opening an exchange: the answer names what differs);
+   * grouped (`grouped`: buckets by collection and owner, heads digests instead of heads) to peers that read them.
    */
-  const sendHeads = (peer: string, reply: boolean, scope?: number[]) => {
-    const payload: HeadsPayload =
-      scope === undefined && !outbox.bundles(peer)
-        ? { reply, docs: index.heads(), bundles: true }
-        : {
-            reply,
-            docs: scope?.length ? index.heads(new Set(scope)) : {},
-            bundles: true,
-            scope: scope ?? [],
-            buckets: index.buckets(),
-          };
+  const sendHeads = (peer: string, reply: boolean, scope?: number[], grouped = readsGrouped.has(peer)) => {
+    let payload: HeadsPayload;
+    if (scope === undefined && !outbox.bundles(peer)) payload = { reply, docs: index.heads(), bundles: true, v: 2 };
+    else if (grouped) {
+      payload = {
+        reply,
+        docs: {},
+        hashes: scope?.length ? index.hashes(new Set(scope)) : {},
+        bundles: true,
+        v: 2,
+        grouped: true,
+        scope: scope ?? [],
+        buckets: index.buckets(true),
+      };
+    } else {
+      payload = {
+        reply,
+        docs: scope?.length ? index.heads(new Set(scope)) : {},
+        bundles: true,
+        v: 2,
+        scope: scope ?? [],
+        buckets: index.buckets(false),
+      };
+    }
     send(peer, FrameType.HEADS, '', json.encode(payload));
   };
 
   const onHeads = (peer: string, payload: HeadsPayload) => {
     outbox.setBundles(peer, payload.bundles === true);
+    if (payload.bundles === true && payload.v === 2) readsGrouped.add(peer);
+    else readsGrouped.delete(peer);
     const scope = payload.scope ? new Set(payload.scope) : undefined;
-    const mine = scope ? replica.docs().filter((d) => scope.has(bucketOf(d))) : replica.docs();
+    const grouped = scope !== undefined && payload.grouped === true;
+    const hashes = grouped ? (payload.hashes ?? {}) : {};
+    const mine = scope ? index.members(scope, grouped) : replica.docs();
     let differs = false;
-    for (const doc of new Set([...mine, ...Object.keys(payload.docs)])) {
-      const [theirHeads = [], theirCount = 0] = payload.docs[doc] ?? [];
+    /** Documents they hold and we do not: our answer lists their buckets, so they send them whole. */
+    const lacking: string[] = [];
+    for (const doc of new Set([...mine, ...Object.keys(payload.docs), ...Object.keys(hashes)])) {
       const ours = replica.heads(doc).toSorted();
-      if (ours.join(',') === theirHeads.toSorted().join(',')) continue;
+      const hashed = hashes[doc];
+      const [theirHeads = [], theirCount = 0] = hashed ? [] : (payload.docs[doc] ?? []);
+      const count = hashed ? hashed[1] : theirCount;
+      const theyHold = hashed !== undefined || theirHeads.length > 0;
+      if (
+        hashed ? ours.length > 0 && headsHash(ours) === hashed[0] : ours.join(',') === theirHeads.toSorted().join(',')
+      )
+        continue;
       differs = true;
-      if (ours.length === 0) continue; // they have it, we do not: our HEADS answer makes them send it whole
-      if (theirHeads.length === 0 || replica.changeCount(doc) - theirCount > behind) pushSnapshot(peer, doc);
+      if (ours.length === 0) {
+        lacking.push(doc);
+        continue;
+      }
+      if (!theyHold || replica.changeCount(doc) - count > behind) pushSnapshot(peer, doc);
       else pushSync(peer, doc, true, '');
     }
     if (!payload.reply) return;
     const theirs = payload.buckets;
     if (scope && theirs?.length === HEAD_BUCKETS) {
-      const ours = index.buckets();
+      const ours = index.buckets(grouped);
       const diff = ours.flatMap((d, b) => (d === theirs[b] ? [] : [b]));
       // An opening (no docs in scope) gets our docs of the differing buckets and asks for theirs in return.
-      if (diff.length > 0) return sendHeads(peer, scope.size === 0, diff);
-    } else if (differs) return sendHeads(peer, false);
+      if (diff.length > 0) return sendHeads(peer, scope.size === 0, diff, grouped);
+    } else if (differs) {
+      if (!outbox.bundles(peer)) return sendHeads(peer, false);
+      // A full HEADS from a peer that reads scoped ones: the buckets of what we lack are enough for it.
+      if (lacking.length > 0) {
+        const g = readsGrouped.has(peer);
+        return sendHeads(peer, false, [...new Set(lacking.map(g ? groupOf : bucketOf))], g);
+      }
+    }
     // Nothing differs: a newer peer still learns that this site reads bundles (and RANGE frames) from the answer.
     if (payload.bundles) {
-      send(peer, FrameType.HEADS, '', json.encode({ reply: false, docs: {}, bundles: true, scope: [] }));
+      send(peer, FrameType.HEADS, '', json.encode({ reply: false, docs: {}, bundles: true, v: 2, scope: [] }));
     }
   };
 

@@ -2,7 +2,8 @@
  * Frames of the catalog sync protocol (version 1), one per transport message:
  * `[type u8][doc key length u16 BE][doc key UTF-8][payload]`.
  * - DIGEST (announce): payload = UTF-8 digest of every (doc, heads) held; peers that differ ask for HEADS;
- * - HEADS (direct): payload = JSON {@link HeadsPayload}, the full document list with heads and change counts;
+ * - HEADS (direct): payload = JSON {@link HeadsPayload}, the full document list with heads and change counts, or
+ *   (to peers that read them) those of some buckets of documents only, or their heads digests only (grouped);
  * - SYNC (direct): payload = an Automerge sync message for the doc;
  * - SNAP (direct): payload = a whole saved Automerge doc (catch-up without round trips);
  * - BUNDLE (direct, doc ''): payload = frames of the types above, each `[length u32 BE][frame]`: what one sync flush
@@ -40,6 +41,16 @@ export interface HeadsPayload {
   scope?: number[];
   /** With `scope`: the sender's digest per bucket. */
   buckets?: string[];
+  /** The sender reads grouped HEADS (version 2; absent from older peers). */
+  v?: 2;
+  /**
+   * Grouped HEADS (only to peers that sent `v: 2`): `scope` and `buckets` are of the grouped buckets (heads.ts
+   * `groupOf`: the shards of one collection and owner share a bucket) and the documents in scope come in `hashes`
+   * (`docs` is empty).
+   */
+  grouped?: boolean;
+  /** With `grouped`: doc key -> [digest of its sorted heads (heads.ts `headsHash`), change count]. */
+  hashes?: Record<string, [string, number]>;
 }
 
 const enc = new TextEncoder();
