@@ -1,4 +1,5 @@
 import { mqttAgentBus } from '../../shared/agent-bus-mqtt.ts';
+import { hasMosquitto, startMosquitto } from '../../shared/testing/mosquitto.ts';
 import { runAgentBusContract } from '../../shared/testing/run-agent-bus-contract.ts';
 import { startEmbeddedBroker } from './broker.ts';
 
@@ -8,3 +9,12 @@ runAgentBusContract('mqtt.js to the embedded aedes broker', {
     return { bus: mqttAgentBus, url: broker.url, close: () => broker.close() };
   },
 });
+
+if (hasMosquitto()) {
+  runAgentBusContract('mqtt.js to a mosquitto process', {
+    async create() {
+      const broker = await startMosquitto();
+      return { bus: mqttAgentBus, url: broker.url, close: () => broker.stop() };
+    },
+  });
+}
