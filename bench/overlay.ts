@@ -4,8 +4,8 @@
  * - join: messages and CPU seconds until every site holds every site's key record (start-up convergence);
  * - write: messages, bytes and CPU ms for one write to reach every site (mean of several writes at different sites);
  * - tick: messages of one idle anti-entropy tick (digests);
- * - heal: two halves each write 20 records while partitioned; messages, bytes, CPU seconds and ticks from the heal
- *   until every replica holds the same heads.
+ * - heal: two halves each write 20 records while partitioned; messages, sync frames, bytes, CPU seconds and ticks
+ *   from the heal until every replica holds the same heads.
  *
  * `node bench/overlay.ts [N...] [mesh|overlay] [auth]` (default 9 45 100 250, both modes; full mesh only up to 100
  * sites unless N is given explicitly). Prints figures; not a test.
@@ -38,6 +38,9 @@ async function settleUntil(fed: TestFederation, done: () => boolean, maxTicks = 
   if (!done()) throw new Error(`not converged after ${maxTicks} ticks`);
   return ticks;
 }
+
+/** Sync frames queued by every site so far (several frames travel in one message when bundled). */
+const frames = (fed: TestFederation) => [...fed.sites.values()].reduce((t, s) => t + s.sync.traffic().frames, 0);
 
 async function run(n: number, mode: 'mesh' | 'overlay', auth: boolean): Promise<void> {
   const ids = Array.from({ length: n }, (_, i) => `site${String(i).padStart(4, '0')}`);
@@ -94,11 +97,12 @@ async function run(n: number, mode: 'mesh' | 'overlay', auth: boolean): Promise<
     }
     await fed.settle(2);
     const h0 = fed.net.stats();
+    const f0 = frames(fed);
     const hc = cpu();
     fed.net.heal();
     const healTicks = await settleUntil(fed, () => allEqual(fed));
     const h1 = fed.net.stats();
-    const heal = { messages: h1.sent - h0.sent, bytes: h1.bytes - h0.bytes, cpu: cpu() - hc, ticks: healTicks };
+    const heal = { frames: frames(fed) - f0, messages: h1.sent - h0.sent, bytes: h1.bytes - h0.bytes, cpu: cpu() - hc, ticks: healTicks };
     const wall = (performance.now() - w0) / 1000;
     console.log(
       `${String(n).padStart(5)} sites ${mode.padEnd(7)} degree ${degree.toFixed(1).padStart(5)} | ` +
@@ -106,7 +110,7 @@ async function run(n: number, mode: 'mesh' | 'overlay', auth: boolean): Promise<
         `write ${Math.round(w.messages / writes)} msgs (${Math.min(...w.each)}-${Math.max(...w.each)}) ` +
         `${Math.round(w.bytes / writes / 1024)} KiB ` +
         `${((w.cpu / writes) * 1000).toFixed(0)} ms CPU | idle tick ${idle} msgs | ` +
-        `heal ${heal.messages} msgs ${(heal.bytes / 1024 / 1024).toFixed(1)} MiB ${heal.cpu.toFixed(1)} s CPU ` +
+        `heal ${heal.messages} msgs ${heal.frames} frames ${(heal.bytes / 1024 / 1024).toFixed(1)} MiB ${heal.cpu.toFixed(1)} s CPU ` +
         `${heal.ticks} ticks | wall ${wall.toFixed(0)} s`,
     );
   } finally {

@@ -230,7 +230,9 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
         continue;
       }
       if (!theyHold || replica.changeCount(doc) - count > behind) pushSnapshot(peer, doc);
-      else pushSync(peer, doc, true, '');
+      // An answer (no reply wanted) comes from a peer that saw our heads and already started syncing what both hold:
+      // a second exchange of the same document from this side would only repeat its rounds.
+      else if (payload.reply) pushSync(peer, doc, true, '');
     }
     if (!payload.reply) return;
     const theirs = payload.buckets;
