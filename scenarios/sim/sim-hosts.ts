@@ -19,6 +19,13 @@ import { createFakeDriver, type FakeDriver } from '../../site-agent/drivers/fake
 /** Agents report every 10 s of virtual time (a real agent: 5 s); sites mark a host dead after 30 s of silence. */
 export const SIM_HEARTBEAT_SECONDS = 10;
 
+/** The report's fidelity line about hosts. */
+export const simHostsFidelity = (n: number): string =>
+  n === 0
+    ? 'no hosts declared'
+    : `${n.toLocaleString('en-US')} hosts: real agents with the fake driver on an in-process bus ` +
+      `(heartbeats on the virtual clock, every ${SIM_HEARTBEAT_SECONDS} s)`;
+
 /** The simulated hosts of every site and the bus they share with the sites. */
 export interface SimHosts {
   /** The bus the sites' fleets connect through (EdgeSiteOptions.agentBus). */

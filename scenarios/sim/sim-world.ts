@@ -21,7 +21,7 @@ import type { LinkSpec, Scenario } from '../schema.ts';
 import type { SiteRequest, SiteResponse, World } from '../world.ts';
 import { catalogUnion, handOver } from './catalog-handover.ts';
 import { linkBetween, memoryLink, SIM_LINK_FIDELITY, seededRandom } from './links.ts';
-import { createSimHosts } from './sim-hosts.ts';
+import { createSimHosts, simHostsFidelity } from './sim-hosts.ts';
 import { type VirtualClock, virtualClock } from './virtual-clock.ts';
 
 const START = Date.UTC(2026, 0, 1);
@@ -210,8 +210,7 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
     SIM_LINK_FIDELITY,
     'before time 0 the sites start isolated and each receives the union of all catalogs as whole documents ' +
       "through its replica's merge (not over the network); from time 0 on, catalog sync runs over the links",
-    `${declaredHosts.toLocaleString('en-US')} hosts: real agents with the fake driver on an in-process bus ` +
-      '(heartbeats on the virtual clock, every 10 s)',
+    simHostsFidelity(declaredHosts),
   ];
 
   const world: World = {
