@@ -83,7 +83,7 @@ export function createSimHosts(clock: Clock, seed: number): SimHosts {
         clock,
         log: silentLogger,
         // A restarted agent needs a new boot id: the site reconciles an agent whose boot id changed.
-        ids: seededIds(seed * 7919 + siteIndex * 1000 + host + (h.boots - 1) * 1_000_003, () => clock.now()),
+        ids: seededIds(seed * 7919 + siteIndex * 1000 + host + (h.boots - 1) * 10_000_019, () => clock.now()),
         ephemeral: true,
         bus,
       });
