@@ -208,6 +208,9 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
     if (payload.bundles === true && payload.v === 2) readsGrouped.add(peer);
     else readsGrouped.delete(peer);
     const scope = payload.scope ? new Set(payload.scope) : undefined;
+    // A scoped opening while this site is busy repairing with another neighbour: answered later by a digest (the
+    // peer opens again if it still differs), so a heal costs each site one repair at a time, not one per neighbour.
+    if (payload.reply && scope?.size === 0 && busy()) return defer(peer);
     const grouped = scope !== undefined && payload.grouped === true;
     const hashes = grouped ? (payload.hashes ?? {}) : {};
     const mine = scope ? index.members(scope, grouped) : replica.docs();
@@ -229,6 +232,7 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
         lacking.push(doc);
         continue;
       }
+      lastRepair = options.clock.now();
       if (!theyHold || replica.changeCount(doc) - count > behind) pushSnapshot(peer, doc);
       // An answer (no reply wanted) comes from a peer that saw our heads and already started syncing what both hold:
       // a second exchange of the same document from this side would only repeat its rounds.
@@ -240,7 +244,10 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
       const ours = index.buckets(grouped);
       const diff = ours.flatMap((d, b) => (d === theirs[b] ? [] : [b]));
       // An opening (no docs in scope) gets our docs of the differing buckets and asks for theirs in return.
-      if (diff.length > 0) return sendHeads(peer, scope.size === 0, diff, grouped);
+      if (diff.length > 0) {
+        if (scope.size === 0) lastRepair = options.clock.now();
+        return sendHeads(peer, scope.size === 0, diff, grouped);
+      }
     } else if (differs) {
       if (!outbox.bundles(peer)) return sendHeads(peer, false);
       // A full HEADS from a peer that reads scoped ones: the buckets of what we lack are enough for it.
@@ -346,10 +353,15 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
     neighbours = nextSet;
     inRing = new Set(next.ring);
     freshPeers.clear();
+    let opened = 0;
     for (const p of added) {
       dropStates(p);
       // Opened by the smaller id, or by this site when the peer does not pick it (a finger is one-way).
-      if (initial || transport.self < p || !picks(next, p, transport.self, options.overlay)) sendHeads(p, true);
+      if (!(initial || transport.self < p || !picks(next, p, transport.self, options.overlay))) continue;
+      // Sparse overlay, many new links at once (a heal): one exchange now, the others after it (see defer).
+      if (!next.fullMesh && !initial && opened > 0 && outbox.bundles(p)) defer(p);
+      else sendHeads(p, true);
+      opened++;
     }
   };
   const scheduleRecompute = () => {
@@ -417,6 +429,40 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
       if (pushDelay > 0) options.clock.sleep(pushDelay).then(flush, flush);
       else queueMicrotask(flush);
     }
+  };
+
+  /**
+   * Repairs one at a time (sparse overlay): `lastRepair` is when this site last answered an opening that differed
+   * or pushed a repair; within `repairDelay` of it, further openings are deferred: the peer gets this site's digest
+   * once the repairs stopped, and opens again only if it still differs (most often it no longer does: the first
+   * repair brought what the others would have brought again).
+   */
+  let lastRepair = Number.NEGATIVE_INFINITY;
+  const deferred = new Set<string>();
+  let deferQueued = false;
+  const busy = () => repairDelay > 0 && !overlay.fullMesh && options.clock.now() - lastRepair < repairDelay;
+  const defer = (peer: string) => {
+    deferred.add(peer);
+    if (deferQueued) return;
+    deferQueued = true;
+    const go = () => {
+      deferQueued = false;
+      if (stopped) return;
+      if (busy()) {
+        deferQueued = true;
+        options.clock.sleep(repairDelay).then(go, go);
+        return;
+      }
+      const mine = localDigest();
+      const reachable = new Set(transport.peers());
+      for (const p of deferred) {
+        if (!reachable.has(p)) continue;
+        send(p, FrameType.DIGEST, '', json.bytes(mine));
+        digestSent.set(p, { digest: mine, tick: ticks });
+      }
+      deferred.clear();
+    };
+    options.clock.sleep(repairDelay).then(go, go);
   };
 
   /** Sends the changed digest to the neighbours soon (after a repair), once per burst of merges. */
