@@ -102,7 +102,13 @@ async function run(n: number, mode: 'mesh' | 'overlay', auth: boolean): Promise<
     fed.net.heal();
     const healTicks = await settleUntil(fed, () => allEqual(fed));
     const h1 = fed.net.stats();
-    const heal = { frames: frames(fed) - f0, messages: h1.sent - h0.sent, bytes: h1.bytes - h0.bytes, cpu: cpu() - hc, ticks: healTicks };
+    const heal = {
+      frames: frames(fed) - f0,
+      messages: h1.sent - h0.sent,
+      bytes: h1.bytes - h0.bytes,
+      cpu: cpu() - hc,
+      ticks: healTicks,
+    };
     const wall = (performance.now() - w0) / 1000;
     console.log(
       `${String(n).padStart(5)} sites ${mode.padEnd(7)} degree ${degree.toFixed(1).padStart(5)} | ` +
