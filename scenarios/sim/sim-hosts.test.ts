@@ -66,20 +66,21 @@ describe('scenarios with agents in sim', { timeout: 120_000 }, () => {
   it.each([
     ['agent-crash', 0.5],
     ['boot-storm', 0.1],
-  ])('%s gives byte-identical report.json twice with one seed', async (name, timeScale) => {
+  ])('%s gives byte-identical report.json three times with one seed', async (name, timeScale) => {
     const s = shrink(loadScenario(join(import.meta.dirname, '..', `${name}.yaml`)), {
       maxSites: 2,
       maxHosts: 2,
       timeScale,
     });
     const texts: string[] = [];
-    for (const run of ['a', 'b']) {
+    for (const run of ['a', 'b', 'c']) {
       const out = join(dir, `${name}-${run}`);
       const o = await runScenarioFile(s, { mode: 'sim', seed: 5, out });
       expect(o.failed).toEqual([]);
       texts.push(readFileSync(join(out, 'report.json'), 'utf8'));
     }
     expect(texts[1]).toBe(texts[0]);
+    expect(texts[2]).toBe(texts[0]);
     const report = JSON.parse(texts[0] ?? '{}') as { deterministic: boolean; fidelity: string[] };
     expect(report.deterministic).toBe(true);
     expect(report.fidelity).toContain(

@@ -20,6 +20,7 @@ import type { Agent } from '../../site-agent/agent.ts';
 import type { LinkSpec, Scenario } from '../schema.ts';
 import type { SiteRequest, SiteResponse, World } from '../world.ts';
 import { catalogUnion, handOver } from './catalog-handover.ts';
+import { settleWithCrypto, trackCryptoWork } from './crypto-work.ts';
 import { linkBetween, memoryLink, SIM_LINK_FIDELITY, seededRandom } from './links.ts';
 import { createSimHosts, simHostsFidelity } from './sim-hosts.ts';
 import { type VirtualClock, virtualClock } from './virtual-clock.ts';
@@ -59,6 +60,7 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
   const random = seededRandom(seed);
   const net: MemoryNetwork = createMemoryNetwork({ clock, random, defaults: memoryLink(s.links.default) });
   const hosts = createSimHosts(clock, seed);
+  trackCryptoWork();
   const killed = new Set(s.faults.flatMap((f) => (f.kill ? [f.kill] : [])));
   const dir = mkdtempSync(join(tmpdir(), 'brume-sim-'));
   const liveDocs = new LiveDocBudget(LIVE_DOCS);
@@ -83,7 +85,7 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
    * (the report then says the run may not repeat exactly).
    */
   const settle = async () => {
-    await net.settle();
+    await settleWithCrypto(() => net.settle());
     const deadline = performance.now() + Number(process.env.BRUME_SIM_STALL_MS ?? 60_000);
     while ([...pending].some((p) => !clockBound.has(p))) {
       if (performance.now() > deadline) {
@@ -93,7 +95,7 @@ export async function createSimWorld(s: Scenario, seed: number, progress: (line:
       }
       const waiting = [...pending].filter((p) => !clockBound.has(p));
       await Promise.race([...waiting, new Promise<void>((r) => setTimeout(r, 20))]).catch(() => {});
-      await net.settle();
+      await settleWithCrypto(() => net.settle());
     }
   };
 
