@@ -42,7 +42,10 @@ export interface CatalogSyncOptions {
 export interface CatalogSync {
   /** Announces the digest now (also done every tick). */
   announce(): void;
-  /** Connected peers and the digest of local heads. */
+  /**
+   * Connected peers and the digest of local heads: the grouped one (`g2:…`), as peers that read grouped HEADS
+   * send it in DIGEST frames (older peers send the whole-catalog text).
+   */
   status(): { peers: string[]; neighbours: string[]; fullMesh: boolean; docs: number; digest: string };
   /** Sync frames and transport messages sent so far (messages < frames when bundles are used). */
   traffic(): { frames: number; messages: number };
@@ -168,9 +171,21 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
   };
 
   const index = headsIndex(replica);
-  const localDigest = () => index.digest();
   /** Peers that said they read grouped HEADS (kept across sessions, as what a peer reads is: outbox.ts). */
   const readsGrouped = new Set<string>();
+  /**
+   * The digest a peer compares: the grouped one (cheap, incremental) for peers that read grouped HEADS, the whole
+   * text for older ones (and announcements while some peer is not known to read them).
+   */
+  const digestFor = (peer?: string) =>
+    (peer === undefined ? transport.peers().every((p) => readsGrouped.has(p)) : readsGrouped.has(peer))
+      ? index.groupedDigest()
+      : index.digest();
+  const sendDigest = (peer: string) => {
+    const mine = digestFor(peer);
+    send(peer, FrameType.DIGEST, '', json.bytes(mine));
+    digestSent.set(peer, { digest: mine, tick: ticks });
+  };
   /**
    * HEADS to `peer`: every document's (older peers, first contact), or — to peers that read scoped HEADS — those of
    * the `scope` buckets plus every bucket's digest (none when opening an exchange: the answer names what differs);
@@ -265,7 +280,8 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
   const onFrame = (peer: string, frame: Frame) => {
     switch (frame.type) {
       case FrameType.DIGEST: {
-        if (json.text(frame.payload) !== localDigest()) sendHeads(peer, true);
+        const theirs = json.text(frame.payload);
+        if (theirs !== (theirs.startsWith('g2:') ? index.groupedDigest() : index.digest())) sendHeads(peer, true);
         return;
       }
       case FrameType.HEADS:
@@ -453,13 +469,8 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
         options.clock.sleep(repairDelay).then(go, go);
         return;
       }
-      const mine = localDigest();
       const reachable = new Set(transport.peers());
-      for (const p of deferred) {
-        if (!reachable.has(p)) continue;
-        send(p, FrameType.DIGEST, '', json.bytes(mine));
-        digestSent.set(p, { digest: mine, tick: ticks });
-      }
+      for (const p of deferred) if (reachable.has(p)) sendDigest(p);
       deferred.clear();
     };
     options.clock.sleep(repairDelay).then(go, go);
@@ -473,12 +484,7 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
     const go = () => {
       soonQueued = false;
       if (stopped || overlay.fullMesh) return;
-      const mine = localDigest();
-      for (const p of overlay.neighbours) {
-        if (digestSent.get(p)?.digest === mine) continue;
-        send(p, FrameType.DIGEST, '', json.bytes(mine));
-        digestSent.set(p, { digest: mine, tick: ticks });
-      }
+      for (const p of overlay.neighbours) if (digestSent.get(p)?.digest !== digestFor(p)) sendDigest(p);
     };
     if (repairDelay > 0) options.clock.sleep(repairDelay).then(go, go);
     else queueMicrotask(go);
@@ -487,16 +493,14 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
   /** Digest to every neighbour (`force`), or only where it changed or went quiet too long (overlay ticks). */
   const announce = (force = true) => {
     if (stopped) return;
-    const mine = localDigest();
     if (overlay.fullMesh) {
-      transport.announce(encodeFrame(FrameType.DIGEST, '', json.bytes(mine)));
+      transport.announce(encodeFrame(FrameType.DIGEST, '', json.bytes(digestFor())));
       return;
     }
     for (const p of overlay.neighbours) {
       const last = digestSent.get(p);
-      if (!force && last?.digest === mine && ticks - last.tick < quiet) continue;
-      send(p, FrameType.DIGEST, '', json.bytes(mine));
-      digestSent.set(p, { digest: mine, tick: ticks });
+      if (!force && last?.digest === digestFor(p) && ticks - last.tick < quiet) continue;
+      sendDigest(p);
     }
     // A rotating probe of one non-neighbour: repairs what differing views of reachability could leave apart.
     if (ticks % quiet === 0 && overlay.ring.length > 1) {
@@ -505,7 +509,7 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
       for (let i = 1; i < ring.length; i++) {
         const p = ring[(at + 1 + ((ticks / quiet + i) % (ring.length - 1))) % ring.length];
         if (p === undefined || p === transport.self || neighbours.has(p)) continue;
-        send(p, FrameType.DIGEST, '', json.bytes(mine));
+        send(p, FrameType.DIGEST, '', json.bytes(digestFor(p)));
         break;
       }
     }
@@ -530,7 +534,7 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
       neighbours: [...overlay.neighbours],
       fullMesh: overlay.fullMesh,
       docs: replica.docs().length,
-      digest: localDigest(),
+      digest: index.groupedDigest(),
     }),
     traffic: () => outbox.stats(),
     stop() {

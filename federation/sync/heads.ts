@@ -48,8 +48,10 @@ export function headsHash(sortedHeads: readonly string[]): string {
  * differ exchange the heads of the differing buckets only. Nothing per document is cached but its bucket.
  */
 export interface HeadsIndex {
-  /** Digest of every (doc, heads) held. */
+  /** Digest of every (doc, heads) held: the text older peers compare (DIGEST frames); O(documents) when stale. */
   digest(): string;
+  /** `g2:` + a digest of the grouped bucket digests: what grouped peers compare, kept incrementally. */
+  groupedDigest(): string;
   /** Digest per bucket (index = bucket; the digest of nothing for an empty bucket). */
   buckets(grouped: boolean): string[];
   /** doc -> [sorted heads, change count], for every document or only those in `scope` buckets (version 1 buckets). */
@@ -75,6 +77,7 @@ export function headsIndex(replica: DocReplica): HeadsIndex {
   let known = 0;
   let sorted: string[] | undefined;
   let whole: string | undefined;
+  let grouped: string | undefined;
   const heads = (doc: string) => replica.heads(doc).toSorted();
   const make = (g: boolean): Bucketing => ({
     of: g ? groupOf : bucketOf,
@@ -119,6 +122,21 @@ export function headsIndex(replica: DocReplica): HeadsIndex {
     return [...scope].flatMap((i) => [...(b.members[i] ?? [])]);
   };
 
+  const buckets = (g: boolean): string[] => {
+    catchUp();
+    const b = bucketing(g);
+    for (const i of b.stale) {
+      const parts: string[] = [];
+      for (const d of b.members[i] ?? []) {
+        const h = heads(d);
+        if (h.length > 0) parts.push(b.text(d, h));
+      }
+      b.digests[i] = digest(parts.sort().join(';'));
+    }
+    b.stale.clear();
+    return b.digests;
+  };
+
   for (const d of replica.docs()) track(d);
   return {
     digest() {
@@ -134,20 +152,13 @@ export function headsIndex(replica: DocReplica): HeadsIndex {
       }
       return whole;
     },
-    buckets(g) {
-      catchUp();
-      const b = bucketing(g);
-      for (const i of b.stale) {
-        const parts: string[] = [];
-        for (const d of b.members[i] ?? []) {
-          const h = heads(d);
-          if (h.length > 0) parts.push(b.text(d, h));
-        }
-        b.digests[i] = digest(parts.sort().join(';'));
+    groupedDigest() {
+      if (grouped === undefined) {
+        grouped = `g2:${digest(buckets(true).join(','))}`;
       }
-      b.stale.clear();
-      return b.digests;
+      return grouped;
     },
+    buckets,
     heads(scope) {
       catchUp();
       const out: HeadsPayload['docs'] = {};
@@ -169,6 +180,7 @@ export function headsIndex(replica: DocReplica): HeadsIndex {
     members,
     changed(docs) {
       whole = undefined;
+      grouped = undefined;
       for (const d of docs) {
         track(d);
         for (const b of all()) b.stale.add(b.of(d));
