@@ -56,16 +56,20 @@ export interface HeadsPayload {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** Encodes one frame. */
+/** Encodes one frame (one allocation: the key is written in place; document keys are ASCII in practice). */
 export function encodeFrame(type: FrameType, doc: string, payload: Uint8Array): Uint8Array {
-  const key = enc.encode(doc);
-  if (key.length > 0xffff) throw new Error('doc key too long');
-  const out = new Uint8Array(3 + key.length + payload.length);
+  let ascii = true;
+  for (let i = 0; i < doc.length && ascii; i++) ascii = doc.charCodeAt(i) < 0x80;
+  const key = ascii ? undefined : enc.encode(doc);
+  const len = key ? key.length : doc.length;
+  if (len > 0xffff) throw new Error('doc key too long');
+  const out = new Uint8Array(3 + len + payload.length);
   out[0] = type;
-  out[1] = key.length >> 8;
-  out[2] = key.length & 0xff;
-  out.set(key, 3);
-  out.set(payload, 3 + key.length);
+  out[1] = len >> 8;
+  out[2] = len & 0xff;
+  if (key) out.set(key, 3);
+  else for (let i = 0; i < len; i++) out[3 + i] = doc.charCodeAt(i);
+  out.set(payload, 3 + len);
   return out;
 }
 
