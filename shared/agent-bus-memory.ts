@@ -91,11 +91,20 @@ export function createMemoryBroker(name = 'broker'): MemoryBroker {
   let closed = false;
 
   const jobs: Array<() => void> = [];
+  let head = 0;
   let scheduled = false;
   const drain = () => {
-    for (let i = 0; i < jobs.length; i++) (jobs[i] as () => void)();
-    jobs.length = 0;
-    scheduled = false;
+    try {
+      while (head < jobs.length) (jobs[head++] as () => void)();
+    } finally {
+      // A job that threw (a handler's bug, reported as uncaught like mqtt.js's) must not stall the queue.
+      if (head < jobs.length) queueMicrotask(drain);
+      else {
+        jobs.length = 0;
+        head = 0;
+        scheduled = false;
+      }
+    }
   };
   const later = (job: () => void) => {
     jobs.push(job);
@@ -217,7 +226,13 @@ export function createMemoryBroker(name = 'broker'): MemoryBroker {
       };
       s.conn = c;
       conn = c;
-      for (const h of [...handlers.connect]) h(sessionPresent);
+      for (const h of [...handlers.connect]) {
+        try {
+          h(sessionPresent);
+        } catch (err) {
+          fail(err);
+        }
+      }
       const queued = s.queue.splice(0);
       for (const m of queued) c.deliver(m);
     };
