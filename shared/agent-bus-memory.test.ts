@@ -21,6 +21,26 @@ describe('memory broker', () => {
     expect(topicMatches('a/b', 'a/b/c')).toBe(false);
   });
 
+  it("reports a handler's exception to the client's error handlers and keeps delivering", async () => {
+    const broker = createMemoryBroker();
+    const c = broker.connect({ url: broker.url, clientId: 'c', clean: true });
+    const errors: string[] = [];
+    const got: string[] = [];
+    c.onError((e) => errors.push(e.message));
+    c.onMessage((t) => {
+      if (t === 'boom') throw new Error('handler bug');
+      got.push(t);
+    });
+    c.onConnect(() => {
+      void c.subscribe({ '#': 0 });
+      for (const t of ['a', 'boom', 'b']) void c.publish(t, 'x', { qos: 0 });
+    });
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(errors).toEqual(['handler bug']);
+    expect(got).toEqual(['a', 'b']);
+    broker.close();
+  });
+
   it('delivers on microtasks only: everything is done after one macrotask, in the same order every time', async () => {
     const run = async () => {
       const broker = createMemoryBroker();

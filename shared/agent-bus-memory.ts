@@ -220,7 +220,13 @@ export function createMemoryBroker(name = 'broker'): MemoryBroker {
           if (conn !== c) return;
           conn = undefined;
           later(() => {
-            for (const h of [...handlers.close]) h();
+            for (const h of [...handlers.close]) {
+              try {
+                h();
+              } catch (err) {
+                fail(err);
+              }
+            }
           });
         },
       };
