@@ -6,7 +6,16 @@ import { memoryPersistence } from '../store/memory-persistence.ts';
 import { createReplicatedCatalog, type ReplicatedCatalog } from '../store/replicated-catalog.ts';
 import { createMemoryNetwork } from '../transports/memory.ts';
 import { type CatalogSync, startCatalogSync } from './catalog-sync.ts';
-import { decodeFrame, encodeBundle, encodeFrame, FrameType, framesOf, type HeadsPayload, json } from './wire.ts';
+import {
+  decodeFrame,
+  encodeBundle,
+  encodeBundleOf,
+  encodeFrame,
+  FrameType,
+  framesOf,
+  type HeadsPayload,
+  json,
+} from './wire.ts';
 
 describe('bundle frames', () => {
   it('round-trip several frames, skipping nested bundles and a truncated tail', () => {
@@ -24,6 +33,17 @@ describe('bundle frames', () => {
     expect(framesOf(bundle.subarray(0, bundle.length - 2)).length).toBe(1);
     expect(framesOf(a).length).toBe(1);
     expect(framesOf(new Uint8Array([9, 0, 0]))).toEqual([]);
+  });
+
+  it('are written in place the same as frame by frame, non-ASCII keys included', () => {
+    const frames = [
+      { type: FrameType.SYNC, doc: 'v1/users/x/1', payload: new Uint8Array([1, 2, 3]) },
+      { type: FrameType.RANGE, doc: 'v1/users/é/2', payload: json.bytes('site-7') },
+      { type: FrameType.DIGEST, doc: '', payload: new Uint8Array() },
+    ];
+    const byFrame = encodeBundle(frames.map((f) => encodeFrame(f.type, f.doc, f.payload)));
+    expect([...encodeBundleOf(frames)]).toEqual([...byFrame]);
+    expect(framesOf(byFrame).map((f) => f.doc)).toEqual(frames.map((f) => f.doc));
   });
 });
 

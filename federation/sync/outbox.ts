@@ -1,6 +1,6 @@
 import type { Logger } from '../../shared/ports/logger.ts';
 import type { Transport } from '../../shared/ports/transport.ts';
-import { encodeBundle, encodeFrame, FrameType } from './wire.ts';
+import { encodeBundleOf, encodeFrame, FrameType, frameSize } from './wire.ts';
 
 /** Largest bundle built (bytes); more frames for one peer go in further bundles. */
 export const BUNDLE_MAX_BYTES = 1024 * 1024;
@@ -28,9 +28,9 @@ export interface OutboxOptions {
 }
 
 interface Queued {
-  bytes: Uint8Array;
   type: FrameType;
   doc: string;
+  payload: Uint8Array;
 }
 
 /**
@@ -63,21 +63,24 @@ export function createOutbox(options: OutboxOptions): Outbox {
     for (const [peer, frames] of all) {
       stats.frames += frames.length;
       if (frames.length === 1 || !bundling.has(peer)) {
-        for (const f of frames) send(peer, f.bytes, [f]);
+        for (const f of frames) send(peer, encodeFrame(f.type, f.doc, f.payload), [f]);
         continue;
       }
       let chunk: Queued[] = [];
       let size = 0;
+      // Frames are written straight into the bundle (one allocation per message, not one per frame and a copy).
       const out = () => {
-        if (chunk.length === 1 && chunk[0]) send(peer, chunk[0].bytes, chunk);
-        else if (chunk.length > 1) send(peer, encodeBundle(chunk.map((f) => f.bytes)), chunk);
+        const [first] = chunk;
+        if (chunk.length === 1 && first) send(peer, encodeFrame(first.type, first.doc, first.payload), chunk);
+        else if (chunk.length > 1) send(peer, encodeBundleOf(chunk), chunk);
         chunk = [];
         size = 0;
       };
       for (const f of frames) {
-        if (size + f.bytes.length > BUNDLE_MAX_BYTES) out();
+        const n = frameSize(f.doc, f.payload);
+        if (size + n > BUNDLE_MAX_BYTES) out();
         chunk.push(f);
-        size += f.bytes.length + 4;
+        size += n + 4;
       }
       out();
     }
@@ -90,7 +93,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
         list = [];
         pending.set(peer, list);
       }
-      list.push({ bytes: encodeFrame(type, doc, payload), type, doc });
+      list.push({ type, doc, payload });
       if (!queued) {
         queued = true;
         queueMicrotask(flush);

@@ -56,20 +56,37 @@ export interface HeadsPayload {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** Encodes one frame (one allocation: the key is written in place; document keys are ASCII in practice). */
-export function encodeFrame(type: FrameType, doc: string, payload: Uint8Array): Uint8Array {
-  let ascii = true;
-  for (let i = 0; i < doc.length && ascii; i++) ascii = doc.charCodeAt(i) < 0x80;
-  const key = ascii ? undefined : enc.encode(doc);
+const isAscii = (text: string): boolean => {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
+  return true;
+};
+
+/** Bytes of a document key (written in place when ASCII, as document keys are in practice). */
+const keyBytes = (doc: string): Uint8Array | undefined => (isAscii(doc) ? undefined : enc.encode(doc));
+
+/** Writes one frame at `at` of `out` (sized by {@link frameSize}); returns the end. */
+function writeFrame(out: Uint8Array, at: number, type: FrameType, doc: string, payload: Uint8Array): number {
+  const key = keyBytes(doc);
   const len = key ? key.length : doc.length;
   if (len > 0xffff) throw new Error('doc key too long');
-  const out = new Uint8Array(3 + len + payload.length);
-  out[0] = type;
-  out[1] = len >> 8;
-  out[2] = len & 0xff;
-  if (key) out.set(key, 3);
-  else for (let i = 0; i < len; i++) out[3 + i] = doc.charCodeAt(i);
-  out.set(payload, 3 + len);
+  out[at] = type;
+  out[at + 1] = len >> 8;
+  out[at + 2] = len & 0xff;
+  if (key) out.set(key, at + 3);
+  else for (let i = 0; i < len; i++) out[at + 3 + i] = doc.charCodeAt(i);
+  out.set(payload, at + 3 + len);
+  return at + 3 + len + payload.length;
+}
+
+/** Encoded size of a frame. */
+export function frameSize(doc: string, payload: Uint8Array): number {
+  return 3 + (isAscii(doc) ? doc.length : enc.encode(doc).length) + payload.length;
+}
+
+/** Encodes one frame (one allocation). */
+export function encodeFrame(type: FrameType, doc: string, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(frameSize(doc, payload));
+  writeFrame(out, 0, type, doc, payload);
   return out;
 }
 
@@ -95,6 +112,20 @@ export function encodeBundle(frames: readonly Uint8Array[]): Uint8Array {
     at += 4 + f.length;
   }
   return encodeFrame(FrameType.BUNDLE, '', payload);
+}
+
+/** One BUNDLE frame holding `frames` (none of them a bundle), written in one allocation. */
+export function encodeBundleOf(frames: readonly { type: FrameType; doc: string; payload: Uint8Array }[]): Uint8Array {
+  const sizes = frames.map((f) => frameSize(f.doc, f.payload));
+  const out = new Uint8Array(3 + sizes.reduce((n, s) => n + 4 + s, 0));
+  out[0] = FrameType.BUNDLE;
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  let at = 3;
+  for (const [i, f] of frames.entries()) {
+    view.setUint32(at, sizes[i] ?? 0);
+    at = writeFrame(out, at + 4, f.type, f.doc, f.payload);
+  }
+  return out;
 }
 
 /** The frames of a message: a bundle's (malformed or nested ones skipped), or the one frame; [] when malformed. */
