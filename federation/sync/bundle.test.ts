@@ -137,3 +137,85 @@ describe('catalog sync with an older peer', () => {
     expect(seen.bundles).toBe(0);
   });
 });
+
+describe('catalog sync with version-1 peers (scoped HEADS, not grouped)', () => {
+  const stores: ReplicatedCatalog[] = [];
+  const syncs: CatalogSync[] = [];
+  afterEach(async () => {
+    for (const s of syncs.splice(0)) s.stop();
+    for (const s of stores.splice(0)) await s.close();
+  });
+
+  it('exchange HEADS in the form each side reads, over the sparse overlay, and converge after a heal', async () => {
+    const clock = manualClock();
+    const net = createMemoryNetwork({ clock });
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'];
+    const heads = { grouped: 0, v1Scoped: 0, groupedToV1: 0 };
+    const sites = [];
+    for (const [i, id] of ids.entries()) {
+      const store = await createReplicatedCatalog({
+        siteId: id,
+        persistence: memoryPersistence(),
+        clock,
+        log: silentLogger,
+      });
+      const endpoint = net.endpoint(id);
+      const old = i % 2 === 1;
+      // What version-1 sites receive: never grouped HEADS.
+      const transport: Transport = {
+        ...endpoint,
+        self: endpoint.self,
+        peers: () => endpoint.peers(),
+        onMessage: (h) =>
+          endpoint.onMessage((m) => {
+            for (const f of framesOf(m.data)) {
+              if (f.type !== FrameType.HEADS) continue;
+              const p = json.decode<HeadsPayload>(f.payload);
+              if (p.grouped) heads.grouped++;
+              if (old && p.grouped) heads.groupedToV1++;
+              if (old && p.scope) heads.v1Scoped++;
+            }
+            h(m);
+          }),
+        onPeer: (h) => endpoint.onPeer(h),
+        send: (peer, data) => endpoint.send(peer, data),
+        announce: (data) => endpoint.announce(data),
+        close: () => endpoint.close(),
+      };
+      const sync = startCatalogSync({
+        replica: store.replica,
+        transport,
+        clock,
+        log: silentLogger,
+        overlay: { fullMeshMax: 1, successors: 1 },
+        ...(old ? { headsVersion: 1 as const } : {}),
+      });
+      stores.push(store);
+      syncs.push(sync);
+      sites.push({ id, store, sync });
+    }
+    const settle = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        await net.settle();
+        clock.advance(1000);
+        await net.settle();
+        for (const s of stores) await s.flush();
+      }
+      await net.settle();
+    };
+    await settle(2);
+    net.partition([ids.slice(0, 5), ids.slice(5)]);
+    for (const [i, s] of sites.entries()) {
+      await s.store.put('users', { id: `u${i}`, name: `u${i}`, domain_id: 'default', enabled: true });
+    }
+    await settle(2);
+    net.heal();
+    await settle(4);
+    const digests = new Set(sites.map((s) => s.sync.status().digest));
+    expect(digests.size).toBe(1);
+    for (const s of sites) expect(s.store.list('users').length, s.id).toBe(ids.length);
+    expect(heads.groupedToV1).toBe(0);
+    expect(heads.grouped).toBeGreaterThan(0);
+    expect(heads.v1Scoped).toBeGreaterThan(0);
+  });
+});

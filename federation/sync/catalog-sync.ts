@@ -36,6 +36,8 @@ export interface CatalogSyncOptions {
    * most 250 ms), instead of the changes being pushed to every neighbour: the ones that differ pull what they lack.
    */
   repairDigestMs?: number;
+  /** Testing only: speak scoped HEADS of version 1 (no grouped HEADS, no `v: 2`), as sites before them did. */
+  headsVersion?: 1 | 2;
 }
 
 /** A running sync engine. */
@@ -173,6 +175,8 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
   const index = headsIndex(replica);
   /** Peers that said they read grouped HEADS (kept across sessions, as what a peer reads is: outbox.ts). */
   const readsGrouped = new Set<string>();
+  const v2 = options.headsVersion !== 1;
+  const version = v2 ? ({ v: 2 } as const) : {};
   /**
    * The digest a peer compares: the grouped one (cheap, incremental) for peers that read grouped HEADS, the whole
    * text for older ones (and announcements while some peer is not known to read them).
@@ -193,7 +197,8 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
    */
   const sendHeads = (peer: string, reply: boolean, scope?: number[], grouped = readsGrouped.has(peer)) => {
     let payload: HeadsPayload;
-    if (scope === undefined && !outbox.bundles(peer)) payload = { reply, docs: index.heads(), bundles: true, v: 2 };
+    if (scope === undefined && !outbox.bundles(peer))
+      payload = { reply, docs: index.heads(), bundles: true, ...version };
     else if (grouped) {
       payload = {
         reply,
@@ -210,7 +215,7 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
         reply,
         docs: scope?.length ? index.heads(new Set(scope)) : {},
         bundles: true,
-        v: 2,
+        ...version,
         scope: scope ?? [],
         buckets: index.buckets(false),
       };
@@ -220,7 +225,7 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
 
   const onHeads = (peer: string, payload: HeadsPayload) => {
     outbox.setBundles(peer, payload.bundles === true);
-    if (payload.bundles === true && payload.v === 2) readsGrouped.add(peer);
+    if (v2 && payload.bundles === true && payload.v === 2) readsGrouped.add(peer);
     else readsGrouped.delete(peer);
     const scope = payload.scope ? new Set(payload.scope) : undefined;
     // A scoped opening while this site is busy repairing with another neighbour: answered later by a digest (the
@@ -273,7 +278,7 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
     }
     // Nothing differs: a newer peer still learns that this site reads bundles (and RANGE frames) from the answer.
     if (payload.bundles) {
-      send(peer, FrameType.HEADS, '', json.encode({ reply: false, docs: {}, bundles: true, v: 2, scope: [] }));
+      send(peer, FrameType.HEADS, '', json.encode({ reply: false, docs: {}, bundles: true, ...version, scope: [] }));
     }
   };
 
