@@ -67,7 +67,8 @@ export interface HeadsIndex {
 interface Bucketing {
   of: (doc: string) => number;
   text: (doc: string, heads: string[]) => string;
-  members: Set<string>[];
+  /** Documents per bucket (arrays: a few dozen each, and a thousand sites hold thousands of documents each). */
+  members: string[][];
   digests: string[];
   stale: Set<number>;
 }
@@ -82,7 +83,7 @@ export function headsIndex(replica: DocReplica): HeadsIndex {
   const make = (g: boolean): Bucketing => ({
     of: g ? groupOf : bucketOf,
     text: g ? (d, h) => `${d}=${headsHash(h)}` : (d, h) => `${d}=${h.join(',')}`,
-    members: Array.from({ length: HEAD_BUCKETS }, () => new Set<string>()),
+    members: Array.from({ length: HEAD_BUCKETS }, () => []),
     digests: [],
     stale: new Set(Array.from({ length: HEAD_BUCKETS }, (_, i) => i)),
   });
@@ -93,12 +94,12 @@ export function headsIndex(replica: DocReplica): HeadsIndex {
   const track = (doc: string) => {
     const i = primary.of(doc);
     const set = primary.members[i];
-    if (!set || set.has(doc)) return;
+    if (!set || set.includes(doc)) return;
     known++;
     sorted = undefined;
     for (const b of all()) {
       const j = b.of(doc);
-      b.members[j]?.add(doc);
+      b.members[j]?.push(doc);
       b.stale.add(j);
     }
   };
@@ -111,7 +112,7 @@ export function headsIndex(replica: DocReplica): HeadsIndex {
     if (g) return primary;
     if (!legacy) {
       const b = make(false);
-      for (const set of primary.members) for (const d of set) b.members[b.of(d)]?.add(d);
+      for (const set of primary.members) for (const d of set) b.members[b.of(d)]?.push(d);
       legacy = b;
     }
     return legacy;
@@ -119,7 +120,7 @@ export function headsIndex(replica: DocReplica): HeadsIndex {
   const members = (scope: ReadonlySet<number>, g: boolean): string[] => {
     catchUp();
     const b = bucketing(g);
-    return [...scope].flatMap((i) => [...(b.members[i] ?? [])]);
+    return [...scope].flatMap((i) => b.members[i] ?? []);
   };
 
   const buckets = (g: boolean): string[] => {
@@ -142,7 +143,7 @@ export function headsIndex(replica: DocReplica): HeadsIndex {
     digest() {
       catchUp();
       if (whole === undefined) {
-        sorted ??= primary.members.flatMap((set) => [...set]).sort();
+        sorted ??= primary.members.flat().sort();
         const parts: string[] = [];
         for (const d of sorted) {
           const h = heads(d);
@@ -162,7 +163,7 @@ export function headsIndex(replica: DocReplica): HeadsIndex {
     heads(scope) {
       catchUp();
       const out: HeadsPayload['docs'] = {};
-      const docs = scope ? members(scope, false) : (sorted ?? primary.members.flatMap((set) => [...set]));
+      const docs = scope ? members(scope, false) : (sorted ?? primary.members.flat());
       for (const doc of docs) {
         const h = heads(doc);
         if (h.length > 0) out[doc] = [h, replica.changeCount(doc)];
