@@ -1,6 +1,6 @@
 import type { CatalogCollections, CollectionName } from '../../shared/schemas/catalog/index.ts';
 import type { ConflictEntry, ConflictVersion } from '../catalog/conflicts.ts';
-import { duplicateNameConflict, nameKey } from '../catalog/names.ts';
+import { duplicateNameConflict, NAMED_COLLECTIONS, nameKey } from '../catalog/names.ts';
 
 /** The stored version of a record (who wrote it, when). */
 export type VersionOf = (collection: CollectionName, id: string) => ConflictVersion;
@@ -12,6 +12,8 @@ export class NameIndex {
 
   /** Reindexes one record (undefined: deleted). */
   update<C extends CollectionName>(collection: C, id: string, record: CatalogCollections[C] | undefined): void {
+    // Most records (endpoints, per-site documents) have no unique name: no key string built for them.
+    if (!NAMED_COLLECTIONS.has(collection)) return;
     const rk = `${collection}\u0000${id}`;
     const old = this.#nameOf.get(rk);
     const next = record ? nameKey(collection, record) : undefined;
@@ -36,6 +38,7 @@ export class NameIndex {
 
   /** The duplicate-name ledger entry for the name of record `id`, if several records now share it. */
   duplicates(collection: CollectionName, id: string, versionOf: VersionOf, now: number): ConflictEntry | undefined {
+    if (!NAMED_COLLECTIONS.has(collection)) return undefined;
     const key = this.#nameOf.get(`${collection}\u0000${id}`);
     if (key === undefined) return undefined;
     const ids = this.#byName.get(`${collection}\u0000${key}`);
