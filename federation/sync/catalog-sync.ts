@@ -136,8 +136,8 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
       for (const doc of docs) dropStates(peer, doc);
     },
   });
-  const send = (peer: string, type: FrameType, doc: string, payload: Uint8Array) =>
-    outbox.queue(peer, type, doc, payload);
+  const send = (peer: string, type: FrameType, doc: string, payload: Uint8Array, wrap = false) =>
+    outbox.queue(peer, type, doc, payload, wrap);
   /**
    * Pushes a sync message. `range` (relay.ts): the receiver forwards the changes up to that site only; '' = to every
    * neighbour. It holds for the rest of this exchange (the changes may travel in a later round than the push); a
@@ -175,6 +175,8 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
   const index = headsIndex(replica);
   /** Peers that said they read grouped HEADS (kept across sessions, as what a peer reads is: outbox.ts). */
   const readsGrouped = new Set<string>();
+  /** Peers whose HEADS said they read no bundles (the oldest): they get full HEADS. */
+  const plain = new Set<string>();
   const v2 = options.headsVersion !== 1;
   const version = v2 ? ({ v: 2 } as const) : {};
   /**
@@ -197,6 +199,14 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
    */
   const sendHeads = (peer: string, reply: boolean, scope?: number[], grouped = readsGrouped.has(peer)) => {
     let payload: HeadsPayload;
+    if (reply && scope === undefined && !outbox.bundles(peer) && !plain.has(peer)) {
+      // First contact: a scoped opening inside a BUNDLE, not every document's heads (~300 KB per link at 1,000
+      // sites, all at once when a network opens). Peers that read no bundles drop it; their digest differs from
+      // ours at the next tick and they open with full HEADS, answered in kind.
+      payload = { reply, docs: {}, bundles: true, ...version, scope: [], buckets: index.buckets(false) };
+      send(peer, FrameType.HEADS, '', json.encode(payload), true);
+      return;
+    }
     if (scope === undefined && !outbox.bundles(peer))
       payload = { reply, docs: index.heads(), bundles: true, ...version };
     else if (grouped) {
@@ -225,6 +235,8 @@ export function startCatalogSync(options: CatalogSyncOptions): CatalogSync {
 
   const onHeads = (peer: string, payload: HeadsPayload) => {
     outbox.setBundles(peer, payload.bundles === true);
+    if (payload.bundles === true) plain.delete(peer);
+    else plain.add(peer);
     if (v2 && payload.bundles === true && payload.v === 2) readsGrouped.add(peer);
     else readsGrouped.delete(peer);
     const scope = payload.scope ? new Set(payload.scope) : undefined;

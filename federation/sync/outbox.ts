@@ -7,8 +7,11 @@ export const BUNDLE_MAX_BYTES = 1024 * 1024;
 
 /** Frames queued per peer and sent together at the end of the current turn (see {@link createOutbox}). */
 export interface Outbox {
-  /** Queues a frame for `peer`; everything queued in this turn leaves together. */
-  queue(peer: string, type: FrameType, doc: string, payload: Uint8Array): void;
+  /**
+   * Queues a frame for `peer`; everything queued in this turn leaves together. `wrap`: in a BUNDLE even if alone or
+   * the peer is not known to read bundles (a first contact that peers which do not read them drop).
+   */
+  queue(peer: string, type: FrameType, doc: string, payload: Uint8Array, wrap?: boolean): void;
   /** Whether `peer` reads BUNDLE frames (learnt from its HEADS or a bundle it sent); reset by {@link forget}. */
   setBundles(peer: string, yes: boolean): void;
   /** Whether `peer` is known to read BUNDLE frames (and scoped HEADS). */
@@ -31,6 +34,8 @@ interface Queued {
   type: FrameType;
   doc: string;
   payload: Uint8Array;
+  /** Sent as a BUNDLE even alone or to a peer not known to read bundles (dropped by peers that do not). */
+  wrap?: boolean;
 }
 
 /**
@@ -63,7 +68,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     for (const [peer, frames] of all) {
       stats.frames += frames.length;
       if (frames.length === 1 || !bundling.has(peer)) {
-        for (const f of frames) send(peer, encodeFrame(f.type, f.doc, f.payload), [f]);
+        for (const f of frames) send(peer, f.wrap ? encodeBundleOf([f]) : encodeFrame(f.type, f.doc, f.payload), [f]);
         continue;
       }
       let chunk: Queued[] = [];
@@ -87,13 +92,13 @@ export function createOutbox(options: OutboxOptions): Outbox {
   };
 
   return {
-    queue(peer, type, doc, payload) {
+    queue(peer, type, doc, payload, wrap = false) {
       let list = pending.get(peer);
       if (!list) {
         list = [];
         pending.set(peer, list);
       }
-      list.push({ type, doc, payload });
+      list.push(wrap ? { type, doc, payload, wrap } : { type, doc, payload });
       if (!queued) {
         queued = true;
         queueMicrotask(flush);
