@@ -3,8 +3,11 @@
  * sweep), writes the report, prints progress on stderr. Exit status: 0 all invariants hold, 1 an invariant failed
  * (or the run broke), 2 the scenario file or the arguments are wrong, 77 the mode cannot run here (skipped).
  */
+import { spawnSync } from 'node:child_process';
+import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { getHeapStatistics } from 'node:v8';
 import { expandSweep, loadScenario, ScenarioError } from './load.ts';
 import { buildReport, writeReport } from './report/write.ts';
 import { type RunResult, runScenario } from './run.ts';
@@ -58,6 +61,27 @@ export async function runScenarioFile(
   return { ok: failed.length === 0, failed, files, results: runs.map((x) => x.r) };
 }
 
+/**
+ * JS heap a `sim` run of `sites` sites may need (MiB): every site holds a replica (~3-4 MB of heap at 1,000 sites,
+ * more while a heal is merged), past V8's default limit (~4 GiB) from a few hundred sites on. At most 3/4 of RAM.
+ */
+export function simHeapMiB(sites: number): number {
+  return Math.floor(Math.min((totalmem() / 2 ** 20) * 0.75, Math.max(4096, 1024 + 12 * sites)));
+}
+
+/** Runs this command again in a Node with a `heapMiB` heap limit; its exit status. */
+function rerunWithHeap(heapMiB: number): number {
+  const r = spawnSync(
+    process.execPath,
+    [...process.execArgv, `--max-old-space-size=${heapMiB}`, ...process.argv.slice(1)],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, BRUME_SCENARIO_HEAP: String(heapMiB) },
+    },
+  );
+  return r.status ?? 1;
+}
+
 const USAGE = 'usage: brume scenario run FILE [--mode sim|proc|netns] [--seed N] [--out DIR]';
 
 /** The `scenario` command; returns the exit status. */
@@ -106,6 +130,10 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
   if (why) {
     console.error(`brume scenario: skipped: mode ${mode} cannot run here: ${why}`);
     return EXIT_SKIPPED;
+  }
+  if (mode === 'sim' && process.env.BRUME_SCENARIO_HEAP === undefined) {
+    const heap = simHeapMiB(Math.max(...expandSweep(scenario).map((v) => v.scenario.sites.length)));
+    if (heap > getHeapStatistics().heap_size_limit / 2 ** 20) return rerunWithHeap(heap);
   }
   const out = resolve(values.out ?? `./scenario-reports/${scenario.name}-${mode}`);
   const t0 = performance.now();
